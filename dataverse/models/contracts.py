@@ -1,0 +1,145 @@
+"""Contract and project master data (domain.md §2.1, §3.1)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from projinv.money import CurrencyField, MoneyField
+
+
+class Customer(models.Model):
+    """An account. `number` is the key the finance system knows the customer by."""
+
+    number = models.CharField(_("account number"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    legal_entity = models.CharField(_("owning company"), max_length=10)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class PriceList(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    currency = CurrencyField(_("currency"))
+
+    class Meta:
+        verbose_name = _("price list")
+        verbose_name_plural = _("price lists")
+
+    def __str__(self):
+        return self.name
+
+
+class ResourceRole(models.Model):
+    name = models.CharField(_("name"), max_length=100, unique=True)
+
+    class Meta:
+        verbose_name = _("resource role")
+        verbose_name_plural = _("resource roles")
+
+    def __str__(self):
+        return self.name
+
+
+class RolePrice(models.Model):
+    """The unit price of an hour of a role on a price list (cost or sales, by the list's use)."""
+
+    price_list = models.ForeignKey(PriceList, models.CASCADE, related_name="role_prices")
+    role = models.ForeignKey(ResourceRole, models.PROTECT, related_name="prices")
+    price = MoneyField(_("price per hour"))
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["price_list", "role"], name="one_price_per_role_and_list")]
+        verbose_name = _("role price")
+        verbose_name_plural = _("role prices")
+
+
+class Project(models.Model):
+    number = models.CharField(_("project ID"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    legal_entity = models.CharField(_("owning company"), max_length=10)
+    cost_price_list = models.ForeignKey(PriceList, models.PROTECT, related_name="+", verbose_name=_("cost price list"))
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("project")
+        verbose_name_plural = _("projects")
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class ProjectTask(models.Model):
+    project = models.ForeignKey(Project, models.CASCADE, related_name="tasks")
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("project task")
+        verbose_name_plural = _("project tasks")
+
+    def __str__(self):
+        return self.name
+
+
+class Resource(models.Model):
+    """A bookable resource: the person who records time."""
+
+    name = models.CharField(_("name"), max_length=200)
+    user = models.OneToOneField("auth.User", models.SET_NULL, null=True, blank=True, related_name="resource")
+    role = models.ForeignKey(ResourceRole, models.PROTECT, verbose_name=_("default role"))
+
+    class Meta:
+        verbose_name = _("bookable resource")
+        verbose_name_plural = _("bookable resources")
+
+    def __str__(self):
+        return self.name
+
+
+class ProjectContract(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        ACTIVE = "active", _("Active")
+        CLOSED = "closed", _("Closed")
+
+    number = models.CharField(_("contract ID"), max_length=20, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    customer = models.ForeignKey(Customer, models.PROTECT, related_name="contracts", verbose_name=_("customer"))
+    legal_entity = models.CharField(_("owning company"), max_length=10)
+    currency = CurrencyField(_("sales currency"))
+    sales_price_list = models.ForeignKey(PriceList, models.PROTECT, related_name="+", verbose_name=_("price list"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.ACTIVE)
+
+    class Meta:
+        ordering = ["number"]
+        verbose_name = _("project contract")
+        verbose_name_plural = _("project contracts")
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class ContractLine(models.Model):
+    class BillingMethod(models.TextChoices):
+        TIME_AND_MATERIAL = "tm", _("Time and material")
+        FIXED_PRICE = "fp", _("Fixed price")
+
+    contract = models.ForeignKey(ProjectContract, models.CASCADE, related_name="lines")
+    name = models.CharField(_("name"), max_length=200)
+    project = models.ForeignKey(Project, models.PROTECT, related_name="contract_lines", verbose_name=_("project"))
+    billing_method = models.CharField(_("billing method"), max_length=2, choices=BillingMethod.choices)
+    include_time = models.BooleanField(_("include time"), default=True)
+    include_expense = models.BooleanField(_("include expense"), default=False)
+    include_material = models.BooleanField(_("include material"), default=False)
+    include_fee = models.BooleanField(_("include fee"), default=False)
+
+    class Meta:
+        verbose_name = _("contract line")
+        verbose_name_plural = _("contract lines")
+
+    def __str__(self):
+        return self.name

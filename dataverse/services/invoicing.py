@@ -1,0 +1,151 @@
+"""Proforma invoices: create from the backlog, keep totals, confirm (domain.md §2.5–2.7)."""
+
+from django.db import connection, transaction
+from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from projinv.domain import DomainError
+
+from ..models import (
+    Actual,
+    AdjustmentStatus,
+    BillingStatus,
+    BillingType,
+    Invoice,
+    InvoiceLine,
+    InvoiceLineDetail,
+    ProjectContract,
+    TransactionConnection,
+    TransactionType,
+)
+from ..signals import actuals_created, proforma_confirmed
+
+
+def next_invoice_number() -> str:
+    # A database sequence: unique across concurrent requests; gaps are fine on the Dataverse side.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT nextval('dataverse_invoice_number')")
+        return f"INV-{cursor.fetchone()[0]:06d}"
+
+
+@transaction.atomic
+def create_proforma_invoice(*, contract_id: int, by, invoice_date=None) -> Invoice:
+    """Put every Ready-to-invoice transaction of one contract on a new draft invoice."""
+    # Locking the contract serialises invoice creation per contract: two clicks, one invoice.
+    contract = ProjectContract.objects.select_for_update().get(pk=contract_id)
+    if contract.status != ProjectContract.Status.ACTIVE:
+        raise DomainError(_("Contract %(number)s is not active.") % {"number": contract.number})
+    ready = list(
+        Actual.objects.select_for_update()
+        .filter(contract=contract, transaction_type=TransactionType.UNBILLED_SALES,
+                adjustment_status=AdjustmentStatus.NONE, billing_status=BillingStatus.READY_TO_INVOICE)
+        .order_by("transaction_date", "pk")
+    )
+    if not ready:
+        raise DomainError(_("Nothing on contract %(number)s is ready to invoice.") % {"number": contract.number})
+
+    invoice = Invoice.objects.create(
+        number=next_invoice_number(), name=contract.name, contract=contract, customer_id=contract.customer_id,
+        currency=contract.currency, invoice_date=invoice_date or timezone.localdate(), created_by=by,
+    )
+    lines = InvoiceLine.objects.bulk_create(
+        InvoiceLine(invoice=invoice, contract_line=contract_line) for contract_line in contract.lines.all()
+    )
+    line_for = {line.contract_line_id: line for line in lines}
+    InvoiceLineDetail.objects.bulk_create(
+        InvoiceLineDetail(
+            invoice_line=line_for[actual.contract_line_id], invoice=invoice, actual=actual,
+            transaction_class=actual.transaction_class, billing_type=actual.billing_type,
+            transaction_date=actual.transaction_date, description=actual.description,
+            quantity=actual.quantity, price=actual.price, amount=actual.amount, currency=actual.currency,
+        )
+        for actual in ready
+    )
+    Actual.objects.filter(pk__in=[a.pk for a in ready]).update(
+        billing_status=BillingStatus.CUSTOMER_INVOICE_CREATED, invoice=invoice
+    )
+    recompute_totals(invoice=invoice)
+    return invoice
+
+
+def recompute_totals(*, invoice: Invoice) -> None:
+    """Recompute line and header totals from the details in two statements (BR-20)."""
+    zero = Value(0, output_field=DecimalField())
+
+    def detail_sum(expression):
+        return Coalesce(
+            Subquery(
+                InvoiceLineDetail.objects.filter(invoice_line=OuterRef("pk"), billing_type=BillingType.CHARGEABLE)
+                .values("invoice_line").annotate(total=Sum(expression)).values("total")
+            ),
+            zero,
+        )
+
+    InvoiceLine.objects.filter(invoice=invoice).update(
+        amount=detail_sum("amount"), tax=detail_sum("tax"), extended_amount=detail_sum(F("amount") + F("tax"))
+    )
+    totals = InvoiceLine.objects.filter(invoice=invoice).aggregate(amount=Sum("amount"), tax=Sum("tax"))
+    invoice.amount, invoice.tax = totals["amount"] or 0, totals["tax"] or 0
+    invoice.total = invoice.amount + invoice.tax
+    invoice.save(update_fields=["amount", "tax", "total"])
+
+
+@transaction.atomic
+def confirm_proforma(*, invoice_id: int, by) -> Invoice:
+    """Confirm a draft: one-way; the billing actuals are created by the signal's receiver."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    invoice.mark_confirmed(by=by)  # raises InvalidTransition unless Draft or In review
+    proforma_confirmed.send(sender=Invoice, invoice=invoice)
+    return invoice
+
+
+def create_billing_actuals(*, invoice: Invoice) -> list[int]:
+    """Create the actuals of a confirmation, for details whose quantity is unchanged (§2.7 row 1).
+
+    Per detail: the original unbilled sale goes to Customer invoice posted; a negative reversal of
+    it (skip sync: finance marks its posted transaction invoiced instead, BR-08) and a billed sale
+    for the detail are created, with their transaction connections.
+    """
+    details = list(InvoiceLineDetail.objects.filter(invoice=invoice).select_related("actual", "invoice_line"))
+    confirmed_on = timezone.localdate(invoice.confirmed_at)
+    reversals, billed = [], []
+    for detail in details:
+        original = detail.actual
+        shared = dict(
+            transaction_class=original.transaction_class, project_id=original.project_id, task_id=original.task_id,
+            resource_id=original.resource_id, role_id=original.role_id, customer_id=original.customer_id,
+            contract_id=original.contract_id, contract_line_id=original.contract_line_id,
+            time_entry_id=original.time_entry_id, invoice=invoice, invoice_line_detail=detail,
+            transaction_date=original.transaction_date, currency=original.currency, unit=original.unit,
+            billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED, description=detail.description,
+        )
+        reversals.append(Actual(
+            transaction_type=TransactionType.UNBILLED_SALES, billing_type=original.billing_type,
+            adjustment_status=AdjustmentStatus.UNADJUSTABLE, skip_sync=True,
+            accounting_date=confirmed_on, quantity=-original.quantity, price=original.price,
+            amount=-original.amount, **shared,
+        ))
+        # The billed sale's accounting date is the confirmation date (BR-25).
+        billed.append(Actual(
+            transaction_type=TransactionType.BILLED_SALES, billing_type=detail.billing_type,
+            accounting_date=confirmed_on, quantity=detail.quantity, price=detail.price, amount=detail.amount,
+            **shared,
+        ))
+    Actual.objects.bulk_create(reversals + billed)
+    Role = TransactionConnection.Role
+    TransactionConnection.objects.bulk_create(
+        [TransactionConnection(transaction1=r, transaction1_role=Role.REVERSING,
+                               transaction2=d.actual, transaction2_role=Role.ORIGINAL)
+         for r, d in zip(reversals, details)]
+        + [TransactionConnection(transaction1=b, transaction1_role=Role.BILLED_SALES,
+                                 transaction2=d.actual, transaction2_role=Role.UNBILLED_SALES)
+           for b, d in zip(billed, details)]
+    )
+    Actual.objects.filter(pk__in=[d.actual_id for d in details]).update(
+        billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED
+    )
+    new_ids = [a.pk for a in reversals + billed]
+    actuals_created.send(sender=Actual, actual_ids=new_ids)
+    return new_ids

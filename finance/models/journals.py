@@ -1,0 +1,75 @@
+"""The Project Operations integration journal and the posted project transactions (domain.md §2.3, §4.8, §4.10)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from projinv.money import CurrencyField, MoneyField
+
+
+class IntegrationJournal(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", _("Draft")
+        POSTED = "posted", _("Posted")
+
+    number = models.CharField(_("journal"), max_length=20, unique=True)
+    legal_entity = models.CharField(_("legal entity"), max_length=10)
+    period = models.DateField(_("period"))  # first day of the period unit (month)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    run = models.ForeignKey("finance.ImportRun", models.PROTECT, related_name="journals")
+    created_at = models.DateTimeField(auto_now_add=True)
+    posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("integration journal")
+        verbose_name_plural = _("integration journals")
+
+    def __str__(self):
+        return self.number
+
+
+class IntegrationJournalLine(models.Model):
+    journal = models.ForeignKey(IntegrationJournal, models.PROTECT, related_name="lines")
+    staging = models.OneToOneField("finance.ActualStaging", models.PROTECT, related_name="journal_line")
+    voucher = models.CharField(_("voucher"), max_length=30, unique=True)
+    transaction_type = models.CharField(_("transaction type"), max_length=20)
+    transaction_date = models.DateField(_("date"))
+    accounting_date = models.DateField(_("accounting date"))
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
+    amount = MoneyField(_("amount"))
+    currency = CurrencyField(_("currency"))
+    exchange_rate = models.DecimalField(_("exchange rate"), max_digits=18, decimal_places=8)
+    accounting_amount = MoneyField(_("accounting amount"))
+
+    class Meta:
+        verbose_name = _("integration journal line")
+        verbose_name_plural = _("integration journal lines")
+
+
+class ProjectTransaction(models.Model):
+    """A posted project transaction in the project subledger."""
+
+    class Status(models.TextChoices):
+        POSTED = "posted", _("Posted")
+        INVOICE_PROPOSAL = "invoice_proposal", _("Invoice proposal")
+        INVOICED = "invoiced", _("Invoiced")
+
+    staging = models.OneToOneField("finance.ActualStaging", models.PROTECT, related_name="project_transaction")
+    dataverse_actual_id = models.UUIDField(_("Dataverse actual"), unique=True)
+    legal_entity = models.CharField(_("legal entity"), max_length=10)
+    project_number = models.CharField(_("project"), max_length=20)
+    transaction_type = models.CharField(_("transaction type"), max_length=20)
+    transaction_class = models.CharField(_("transaction class"), max_length=20)
+    accounting_date = models.DateField(_("accounting date"))
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
+    amount = MoneyField(_("amount"))
+    currency = CurrencyField(_("currency"))
+    exchange_rate = models.DecimalField(_("exchange rate"), max_digits=18, decimal_places=8)
+    accounting_amount = MoneyField(_("accounting amount"))
+    voucher = models.CharField(_("voucher"), max_length=30)
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.POSTED)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("project transaction")
+        verbose_name_plural = _("project transactions")

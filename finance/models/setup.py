@@ -1,0 +1,103 @@
+"""Accounting set-up: legal entities, accounts, posting set-up, customers, rates (domain.md §2.0, §3.2)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from projinv.money import CurrencyField
+
+
+class LegalEntity(models.Model):
+    code = models.CharField(_("legal entity"), max_length=10, unique=True)
+    name = models.CharField(_("name"), max_length=200)
+    accounting_currency = CurrencyField(_("accounting currency"))
+
+    class Meta:
+        verbose_name = _("legal entity")
+        verbose_name_plural = _("legal entities")
+
+    def __str__(self):
+        return self.code
+
+
+class LedgerAccount(models.Model):
+    legal_entity = models.ForeignKey(LegalEntity, models.CASCADE, related_name="accounts")
+    number = models.CharField(_("main account"), max_length=20)
+    name = models.CharField(_("name"), max_length=200)
+
+    class Meta:
+        verbose_name = _("ledger account")
+        verbose_name_plural = _("ledger accounts")
+        constraints = [models.UniqueConstraint(fields=["legal_entity", "number"], name="one_account_number_per_entity")]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class PostingSetup(models.Model):
+    """The ledger accounts each posting type goes to, per legal entity (a simplified posting profile)."""
+
+    legal_entity = models.OneToOneField(LegalEntity, models.CASCADE, related_name="posting_setup")
+    customer_balance = models.CharField(_("accounts receivable"), max_length=20)
+    invoiced_revenue = models.CharField(_("invoiced revenue"), max_length=20)
+    wip_sales_value = models.CharField(_("WIP sales value"), max_length=20)
+    accrued_revenue = models.CharField(_("accrued revenue"), max_length=20)
+    cost = models.CharField(_("cost"), max_length=20)
+    cost_offset = models.CharField(_("cost offset (payroll allocation)"), max_length=20)
+    sales_tax = models.CharField(_("sales tax payable"), max_length=20)
+    accrue_revenue = models.BooleanField(_("accrue revenue"), default=True)
+
+    class Meta:
+        verbose_name = _("posting set-up")
+        verbose_name_plural = _("posting set-ups")
+
+
+class Customer(models.Model):
+    legal_entity = models.ForeignKey(LegalEntity, models.PROTECT, related_name="customers")
+    number = models.CharField(_("customer account"), max_length=20)
+    name = models.CharField(_("name"), max_length=200)
+    payment_days = models.PositiveIntegerField(_("terms of payment (days)"), default=30)
+
+    class Meta:
+        verbose_name = _("customer")
+        verbose_name_plural = _("customers")
+        constraints = [models.UniqueConstraint(fields=["legal_entity", "number"], name="one_customer_per_entity")]
+
+    def __str__(self):
+        return f"{self.number} {self.name}"
+
+
+class ExchangeRate(models.Model):
+    from_currency = CurrencyField(_("from currency"))
+    to_currency = CurrencyField(_("to currency"))
+    valid_from = models.DateField(_("valid from"))
+    rate = models.DecimalField(_("rate"), max_digits=18, decimal_places=8)
+
+    class Meta:
+        verbose_name = _("exchange rate")
+        verbose_name_plural = _("exchange rates")
+        constraints = [
+            models.UniqueConstraint(fields=["from_currency", "to_currency", "valid_from"], name="one_rate_per_day"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="exchange_rate_positive"),
+        ]
+
+
+class NumberSequence(models.Model):
+    """A gap-free number sequence: the next number is taken under a row lock, in the posting transaction."""
+
+    legal_entity = models.ForeignKey(LegalEntity, models.CASCADE, related_name="sequences")
+    code = models.CharField(max_length=30)
+    prefix = models.CharField(max_length=10)
+    next_value = models.PositiveBigIntegerField(default=1)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["legal_entity", "code"], name="one_sequence_per_code")]
+
+    @classmethod
+    def take(cls, *, legal_entity, code: str, prefix: str) -> str:
+        sequence, _created = cls.objects.select_for_update().get_or_create(
+            legal_entity=legal_entity, code=code, defaults={"prefix": prefix}
+        )
+        value = sequence.next_value
+        sequence.next_value = value + 1
+        sequence.save(update_fields=["next_value"])
+        return f"{sequence.prefix}{value:06d}"

@@ -1,0 +1,111 @@
+"""The actuals staging table (ProjCDSActualsImport) and the import runs that read it (domain.md §2.3, §4.7)."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from projinv.money import CurrencyField, MoneyField
+
+
+class ActualStaging(models.Model):
+    class Status(models.TextChoices):
+        RECEIVED = "received", _("Received")
+        WAITING = "waiting", _("Waiting")  # blocked; the reason says why, the next run retries
+        POSTED = "posted", _("Posted")  # cost / unbilled: journalized and posted
+        PROPOSAL_LINE = "proposal_line", _("Proposal line created")  # billed sales
+        INVOICED = "invoiced", _("Invoiced")
+
+    class WaitReason(models.TextChoices):
+        NONE = "", _("(none)")
+        LEGAL_ENTITY_MISSING = "legal_entity_missing", _("The legal entity is not set up in finance")
+        POSTING_SETUP_MISSING = "posting_setup_missing", _("The legal entity has no posting set-up")
+        EXCHANGE_RATE_MISSING = "exchange_rate_missing", _("No exchange rate for the currency on the accounting date")
+
+    PENDING = (Status.RECEIVED, Status.WAITING)
+
+    dataverse_actual_id = models.UUIDField(_("Dataverse actual"), unique=True)
+    legal_entity = models.CharField(_("legal entity"), max_length=10)
+    transaction_type = models.CharField(_("transaction type"), max_length=20)
+    transaction_class = models.CharField(_("transaction class"), max_length=20)
+    billing_type = models.CharField(_("billing type"), max_length=20)
+    project_number = models.CharField(_("project"), max_length=20)
+    contract_number = models.CharField(_("contract"), max_length=20, blank=True)
+    contract_line_name = models.CharField(_("contract line"), max_length=200, blank=True)
+    customer_number = models.CharField(_("customer"), max_length=20, blank=True)
+    resource_name = models.CharField(_("resource"), max_length=200, blank=True)
+    role_name = models.CharField(_("role"), max_length=100, blank=True)
+    invoice_number = models.CharField(_("proforma invoice"), max_length=20, blank=True)
+    invoiced_actual_id = models.UUIDField(_("invoiced unbilled actual"), null=True, blank=True)
+    transaction_date = models.DateField(_("transaction date"))
+    accounting_date = models.DateField(_("accounting date"))
+    quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
+    price = MoneyField(_("price"))
+    amount = MoneyField(_("amount"))
+    currency = CurrencyField(_("currency"))
+    description = models.CharField(_("description"), max_length=500, blank=True)
+
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
+    wait_reason = models.CharField(_("waiting because"), max_length=30, choices=WaitReason.choices, blank=True,
+                                   default=WaitReason.NONE)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    # Accounting details, filled when finance posts; the bridge carries them back to Dataverse.
+    voucher = models.CharField(_("voucher"), max_length=30, blank=True)
+    posting_date = models.DateField(_("posting date"), null=True, blank=True)
+    exchange_rate = models.DecimalField(_("exchange rate"), max_digits=18, decimal_places=8, null=True, blank=True)
+    accounting_amount = MoneyField(_("accounting amount"), null=True, blank=True, default=None)
+    accounting_currency = CurrencyField(_("accounting currency"), blank=True)
+    sales_tax_amount = MoneyField(_("sales tax"), null=True, blank=True, default=None)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("actuals staging row")
+        verbose_name_plural = _("actuals staging")
+        indexes = [
+            models.Index(fields=["transaction_type"], name="staging_pending",
+                         condition=models.Q(status__in=["received", "waiting"])),
+            models.Index(fields=["invoice_number"], name="staging_billed_by_invoice",
+                         condition=models.Q(transaction_type="billed_sales")),
+        ]
+
+    def __str__(self):
+        return str(self.dataverse_actual_id)
+
+
+class ImportRun(models.Model):
+    """One run of Import from staging: what it did, or why it failed (the troubleshooting log)."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", _("Running")
+        SUCCEEDED = "succeeded", _("Succeeded")
+        SKIPPED = "skipped", _("Skipped: another import was running")
+        FAILED = "failed", _("Failed")
+
+    started_at = models.DateTimeField(_("started"), auto_now_add=True)
+    finished_at = models.DateTimeField(_("finished"), null=True, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.RUNNING)
+    triggered_by = models.CharField(_("triggered by"), max_length=150)
+    proposal_number = models.CharField(_("only proposal"), max_length=20, blank=True)
+    journal_lines = models.PositiveIntegerField(_("journal lines posted"), default=0)
+    proposal_lines = models.PositiveIntegerField(_("proposal lines created"), default=0)
+    waiting_rows = models.PositiveIntegerField(_("rows waiting"), default=0)
+    message = models.TextField(_("message"), blank=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("import run")
+        verbose_name_plural = _("import runs")
+        permissions = [("run_import", _("Can run Import from staging"))]
+
+
+class ImportIssue(models.Model):
+    """Why a proposal got no lines in a run: what is missing, so a person can act on it."""
+
+    run = models.ForeignKey(ImportRun, models.CASCADE, related_name="issues")
+    proposal_number = models.CharField(_("proposal"), max_length=20)
+    message = models.TextField(_("message"))
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("import issue")
+        verbose_name_plural = _("import issues")

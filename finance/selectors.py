@@ -1,0 +1,24 @@
+"""Reads other parts of the system rely on, as plain data."""
+
+from django.db.models import F
+
+from .models import ActualStaging, ProjectInvoice
+
+
+def accounting_details(staging_ids) -> list[dict]:
+    """The accounting details of staging rows, keyed by the Dataverse actual they belong to."""
+    return list(
+        ActualStaging.objects.filter(pk__in=staging_ids).order_by("pk").values(
+            "voucher", "posting_date", "exchange_rate", "accounting_amount", "accounting_currency",
+            "sales_tax_amount", actual_id=F("dataverse_actual_id"),
+        )
+    )
+
+
+def customer_invoice_summary(invoice: ProjectInvoice) -> dict:
+    return {
+        "invoice_number": invoice.proposal.number,
+        "customer_invoice_number": invoice.number,
+        "customer_invoice_date": invoice.invoice_date,
+        "tax_amount": invoice.tax,
+    }

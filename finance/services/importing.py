@@ -1,0 +1,278 @@
+"""Import from staging: journalize and post cost and unbilled sales, then build proposal lines.
+
+One single-flight run (a PostgreSQL advisory lock, BR-05) made of a few set-based statements on
+the finance database (design.md §6); the work does not loop over rows in Python.
+
+1. Pending cost and unbilled-sales rows get their exchange rate; rows whose set-up is missing
+   wait with a reason and are taken by the next run once the set-up is fixed.
+2. The others become integration journal lines (one per actual, a voucher each, journals per
+   legal entity and month) and are posted: vouchers, ledger entries, project transactions, and
+   the accounting details on the staging rows, which the bridge carries back to Dataverse.
+3. Each proposal still without lines gets all its lines in one statement when every billed sale
+   of its invoice is staged, the count matches what Dataverse declared and every unbilled sale
+   they invoice is posted (BR-03, BR-04); otherwise none, and an issue says what is missing.
+"""
+
+import json
+import logging
+
+from django.db import connections, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from ..models import ActualStaging, ImportIssue, ImportRun, InvoiceProposal
+from ..signals import accounting_details_ready
+
+log = logging.getLogger(__name__)
+
+# The advisory lock key of Import from staging ("projinv-import" as a 63-bit number).
+IMPORT_LOCK = 0x70726F6A696E76
+
+CLASSIFY_SQL = """
+CREATE TEMP TABLE import_batch ON COMMIT DROP AS
+SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency,
+       date_trunc('month', s.accounting_date)::date AS period,
+       CASE WHEN s.currency = le.accounting_currency THEN 1::numeric ELSE x.rate END AS rate,
+       CASE WHEN le.id IS NULL THEN 'legal_entity_missing'
+            WHEN ps.id IS NULL THEN 'posting_setup_missing'
+            WHEN s.currency <> le.accounting_currency AND x.rate IS NULL THEN 'exchange_rate_missing'
+       END AS wait_reason
+  FROM finance_actualstaging s
+  LEFT JOIN finance_legalentity le ON le.code = s.legal_entity
+  LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
+  LEFT JOIN LATERAL (
+        SELECT r.rate FROM finance_exchangerate r
+         WHERE r.from_currency = s.currency AND r.to_currency = le.accounting_currency
+           AND r.valid_from <= s.accounting_date
+         ORDER BY r.valid_from DESC LIMIT 1) x ON true
+ WHERE s.status IN ('received', 'waiting') AND s.transaction_type IN ('cost', 'unbilled_sales')
+"""
+
+MARK_WAITING_SQL = """
+UPDATE finance_actualstaging s SET status = 'waiting', wait_reason = b.wait_reason
+  FROM import_batch b WHERE s.id = b.staging_id AND b.wait_reason IS NOT NULL
+"""
+
+CREATE_JOURNALS_SQL = """
+INSERT INTO finance_integrationjournal (number, legal_entity, period, status, run_id, created_at, posted_at)
+SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_entity, g.period, 'posted',
+       %(run)s, now(), now()
+  FROM (SELECT DISTINCT legal_entity, period FROM import_batch WHERE wait_reason IS NULL
+         ORDER BY legal_entity, period) g
+"""
+
+CREATE_LINES_SQL = """
+INSERT INTO finance_integrationjournalline (
+    journal_id, staging_id, voucher, transaction_type, transaction_date, accounting_date, quantity, amount,
+    currency, exchange_rate, accounting_amount)
+SELECT j.id, s.id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0'), s.transaction_type,
+       s.transaction_date, s.accounting_date, s.quantity, s.amount, s.currency, b.rate,
+       projinv_round_money(s.amount * b.rate, b.accounting_currency)
+  FROM import_batch b
+  JOIN finance_actualstaging s ON s.id = b.staging_id
+  JOIN finance_integrationjournal j
+    ON j.run_id = %(run)s AND j.legal_entity = b.legal_entity AND j.period = b.period
+ WHERE b.wait_reason IS NULL
+ ORDER BY s.id
+ON CONFLICT (staging_id) DO NOTHING
+"""
+
+# The posting: one voucher per line that reaches the ledger; cost always, unbilled sales when the
+# legal entity accrues revenue (WIP sales value against accrued revenue).
+RUN_LINES = """
+  FROM finance_integrationjournalline l
+  JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+  JOIN finance_legalentity le ON le.code = j.legal_entity
+  JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
+"""
+
+CREATE_VOUCHERS_SQL = f"""
+INSERT INTO finance_voucher (number, legal_entity, date, source, description, created_at)
+SELECT l.voucher, j.legal_entity, l.accounting_date, 'integration_journal', j.number, now()
+{RUN_LINES}
+ WHERE l.transaction_type = 'cost' OR ps.accrue_revenue
+"""
+
+CREATE_LEDGER_ENTRIES_SQL = f"""
+INSERT INTO finance_ledgerentry (
+    voucher_id, account, posting_type, amount, currency, accounting_amount, accounting_currency)
+SELECT v.id, e.account, e.posting_type, e.sign * l.amount, l.currency, e.sign * l.accounting_amount,
+       le.accounting_currency
+{RUN_LINES}
+  JOIN finance_voucher v ON v.number = l.voucher
+ CROSS JOIN LATERAL (VALUES
+       (CASE WHEN l.transaction_type = 'cost' THEN ps.cost ELSE ps.wip_sales_value END,
+        CASE WHEN l.transaction_type = 'cost' THEN 'cost' ELSE 'wip_sales_value' END, 1),
+       (CASE WHEN l.transaction_type = 'cost' THEN ps.cost_offset ELSE ps.accrued_revenue END,
+        CASE WHEN l.transaction_type = 'cost' THEN 'cost_offset' ELSE 'accrued_revenue' END, -1)
+       ) AS e(account, posting_type, sign)
+"""
+
+CREATE_PROJECT_TRANSACTIONS_SQL = f"""
+INSERT INTO finance_projecttransaction (
+    staging_id, dataverse_actual_id, legal_entity, project_number, transaction_type, transaction_class,
+    accounting_date, quantity, amount, currency, exchange_rate, accounting_amount, voucher, status)
+SELECT s.id, s.dataverse_actual_id, j.legal_entity, s.project_number, s.transaction_type, s.transaction_class,
+       l.accounting_date, l.quantity, l.amount, l.currency, l.exchange_rate, l.accounting_amount, l.voucher,
+       'posted'
+{RUN_LINES}
+  JOIN finance_actualstaging s ON s.id = l.staging_id
+"""
+
+MARK_POSTED_SQL = """
+UPDATE finance_actualstaging s
+   SET status = 'posted', wait_reason = '', voucher = l.voucher, posting_date = l.accounting_date,
+       exchange_rate = l.exchange_rate, accounting_amount = l.accounting_amount,
+       accounting_currency = le.accounting_currency
+  FROM finance_integrationjournalline l
+  JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+  JOIN finance_legalentity le ON le.code = j.legal_entity
+ WHERE s.id = l.staging_id
+RETURNING s.id
+"""
+
+PROPOSAL_READINESS_SQL = """
+SELECT p.id, p.number, p.expected_line_count,
+       count(s.id) AS staged,
+       count(s.id) FILTER (WHERE t.id IS NULL) AS unposted
+  FROM finance_invoiceproposal p
+  LEFT JOIN finance_actualstaging s
+    ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
+  LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND t.status = 'posted'
+ WHERE p.status = 'header_only' AND (%(only)s = '' OR p.number = %(only)s)
+ GROUP BY p.id
+ ORDER BY p.id
+"""
+
+UNPOSTED_DETAIL_SQL = """
+SELECT s.invoice_number, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
+       u.status AS unbilled_status, u.wait_reason
+  FROM finance_actualstaging s
+  LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND t.status = 'posted'
+  LEFT JOIN finance_actualstaging u ON u.dataverse_actual_id = s.invoiced_actual_id
+ WHERE s.invoice_number = ANY(%(numbers)s) AND s.transaction_type = 'billed_sales'
+   AND s.status IN ('received', 'waiting') AND t.id IS NULL
+ ORDER BY s.invoice_number, s.transaction_date
+"""
+
+CREATE_PROPOSAL_LINES_SQL = """
+INSERT INTO finance_invoiceproposalline (
+    proposal_id, staging_id, project_transaction_id, transaction_class, transaction_date, quantity, price,
+    amount, tax, currency)
+SELECT p.id, s.id, t.id, s.transaction_class, s.transaction_date, s.quantity, s.price, s.amount, 0, s.currency
+  FROM finance_invoiceproposal p
+  JOIN finance_actualstaging s ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales'
+  JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
+ WHERE p.id = ANY(%(ready)s)
+ ORDER BY p.id, s.id
+ON CONFLICT (staging_id) DO NOTHING
+"""
+
+OPEN_PROPOSALS_SQL = [
+    """UPDATE finance_projecttransaction t SET status = 'invoice_proposal'
+         FROM finance_invoiceproposalline l
+        WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s)""",
+    """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
+         FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
+    """UPDATE finance_invoiceproposal p SET status = 'open', import_message = '', amount = x.amount, tax = x.tax
+         FROM (SELECT proposal_id, sum(amount) AS amount, sum(tax) AS tax FROM finance_invoiceproposalline
+                WHERE proposal_id = ANY(%(ready)s) GROUP BY proposal_id) x
+        WHERE p.id = x.proposal_id""",
+]
+
+NOTE_BLOCKED_SQL = """
+UPDATE finance_invoiceproposal p SET import_message = r.message
+  FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, message text) WHERE p.id = r.id
+"""
+
+
+def import_from_staging(*, triggered_by: str, proposal_number: str = "") -> ImportRun:
+    """Run Import from staging once, for all proposals or for one ("Import lines")."""
+    try:
+        with transaction.atomic(using="finance"):
+            with connections["finance"].cursor() as cursor:
+                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK])
+                if not cursor.fetchone()[0]:
+                    return ImportRun.objects.create(
+                        triggered_by=triggered_by, proposal_number=proposal_number,
+                        status=ImportRun.Status.SKIPPED, finished_at=timezone.now(),
+                    )
+                run = ImportRun.objects.create(triggered_by=triggered_by, proposal_number=proposal_number)
+                _journalize_and_post(cursor, run)
+                _create_proposal_lines(cursor, run, proposal_number)
+                run.status, run.finished_at = ImportRun.Status.SUCCEEDED, timezone.now()
+                run.save()
+                return run
+    except Exception as exc:
+        log.exception("Import from staging failed")
+        ImportRun.objects.create(
+            triggered_by=triggered_by, proposal_number=proposal_number, status=ImportRun.Status.FAILED,
+            finished_at=timezone.now(), message=f"{type(exc).__name__}: {exc}",
+        )
+        raise
+
+
+def _journalize_and_post(cursor, run: ImportRun) -> None:
+    params = {"run": run.pk}
+    cursor.execute(CLASSIFY_SQL)
+    cursor.execute(MARK_WAITING_SQL)
+    run.waiting_rows = cursor.rowcount
+    cursor.execute(CREATE_JOURNALS_SQL, params)
+    cursor.execute(CREATE_LINES_SQL, params)
+    run.journal_lines = cursor.rowcount
+    for statement in (CREATE_VOUCHERS_SQL, CREATE_LEDGER_ENTRIES_SQL, CREATE_PROJECT_TRANSACTIONS_SQL):
+        cursor.execute(statement, params)
+    cursor.execute(MARK_POSTED_SQL, params)
+    posted_ids = [row[0] for row in cursor.fetchall()]
+    if posted_ids:
+        accounting_details_ready.send(sender=ImportRun, staging_ids=posted_ids)
+
+
+def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None:
+    cursor.execute(PROPOSAL_READINESS_SQL, {"only": proposal_number})
+    ready, blocked = [], {}
+    for pk, number, expected, staged, unposted in cursor.fetchall():
+        if expected and staged == expected and not unposted:
+            ready.append(pk)
+        elif staged != expected:
+            blocked[pk] = (number, _(
+                "Invoice proposal wasn't processed because of mismatched billed sales actuals with Dataverse: "
+                "Dataverse declared %(expected)d billed sales, %(staged)d are staged. The next run retries."
+            ) % {"expected": expected, "staged": staged})
+        else:
+            blocked[pk] = (number, None)  # unposted unbilled sales: the detail follows
+
+    if missing := [number for number, message in blocked.values() if message is None]:
+        cursor.execute(UNPOSTED_DETAIL_SQL, {"numbers": missing})
+        details: dict[str, list[str]] = {}
+        for invoice, actual_id, date, amount, currency, unbilled_status, wait_reason in cursor.fetchall():
+            if unbilled_status is None:
+                state = _("not staged yet")
+            elif wait_reason:
+                state = _("waiting: %(reason)s") % {"reason": ActualStaging.WaitReason(wait_reason).label}
+            else:
+                state = _("not posted yet")
+            details.setdefault(invoice, []).append(f"{actual_id} ({date}, {amount:.2f} {currency}): {state}")
+        for pk, (number, message) in list(blocked.items()):
+            if message is None:
+                blocked[pk] = (number, _(
+                    "Project transaction hasn't been posted yet for %(count)d billed sales: %(list)s. "
+                    "The next run retries."
+                ) % {"count": len(details.get(number, [])), "list": "; ".join(details.get(number, []))})
+
+    if blocked:
+        cursor.execute(NOTE_BLOCKED_SQL, [json.dumps([{"id": pk, "message": m} for pk, (_n, m) in blocked.items()])])
+        ImportIssue.objects.bulk_create(
+            ImportIssue(run=run, proposal_number=number, message=message) for number, message in blocked.values()
+        )
+    if ready:
+        cursor.execute(CREATE_PROPOSAL_LINES_SQL, {"ready": ready})
+        run.proposal_lines = cursor.rowcount
+        for statement in OPEN_PROPOSALS_SQL:
+            cursor.execute(statement, {"ready": ready})
+
+
+def import_lines_for(*, proposal_id: int, triggered_by: str) -> ImportRun:
+    """The "Import lines" button of one proposal (domain.md §2.8.5)."""
+    proposal = InvoiceProposal.objects.get(pk=proposal_id)
+    return import_from_staging(triggered_by=triggered_by, proposal_number=proposal.number)

@@ -1,0 +1,121 @@
+"""Post a project invoice proposal: invoice, customer transaction, balanced voucher (domain.md §2.9)."""
+
+from datetime import date
+
+from django.db import connections, transaction
+from django.db.models import F, Sum
+from django.utils.translation import gettext as _
+
+from projinv.domain import DomainError
+from projinv.money import round_money
+
+from ..models import (
+    CustomerTransaction,
+    ExchangeRate,
+    InvoiceProposal,
+    LedgerEntry,
+    LegalEntity,
+    NumberSequence,
+    ProjectInvoice,
+    ProjectTransaction,
+    Voucher,
+)
+from ..signals import accounting_details_ready, proposal_posted
+
+WRITE_ACCOUNTING_DETAILS_SQL = """
+UPDATE finance_actualstaging s
+   SET status = 'invoiced', voucher = %(voucher)s, posting_date = %(date)s, exchange_rate = %(rate)s,
+       accounting_amount = projinv_round_money(s.amount * %(rate)s, %(accounting_currency)s),
+       accounting_currency = %(accounting_currency)s, sales_tax_amount = l.tax
+  FROM finance_invoiceproposalline l
+ WHERE l.staging_id = s.id AND l.proposal_id = %(proposal)s
+RETURNING s.id
+"""
+
+
+def exchange_rate(*, from_currency: str, to_currency: str, on: date):
+    if from_currency == to_currency:
+        return 1
+    rate = (
+        ExchangeRate.objects.filter(from_currency=from_currency, to_currency=to_currency, valid_from__lte=on)
+        .order_by("-valid_from").values_list("rate", flat=True).first()
+    )
+    if rate is None:
+        raise DomainError(
+            _("No exchange rate from %(from)s to %(to)s on %(date)s.") % {"from": from_currency, "to": to_currency,
+                                                                           "date": on}
+        )
+    return rate
+
+
+@transaction.atomic(using="finance")
+def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
+    proposal = InvoiceProposal.objects.select_for_update().get(pk=proposal_id)
+    proposal.mark_posted(by=by)  # raises InvalidTransition unless Open
+    legal_entity = LegalEntity.objects.select_related("posting_setup").get(code=proposal.legal_entity)
+    setup = legal_entity.posting_setup
+    accounting_currency = legal_entity.accounting_currency
+    rate = exchange_rate(from_currency=proposal.currency, to_currency=accounting_currency, on=proposal.invoice_date)
+
+    lines = proposal.lines.all()
+    revenue = sum((round_money(amount * rate, accounting_currency) for amount in lines.values_list("amount", flat=True)),
+                  start=round_money(0, accounting_currency))
+    tax = round_money(proposal.tax * rate, accounting_currency)
+    # WIP is reversed at the rate it was accrued with (domain.md §2.9.4), not today's.
+    accrued = ProjectTransaction.objects.filter(pk__in=lines.values("project_transaction")).aggregate(
+        total=Sum("accounting_amount"))["total"] or 0
+
+    voucher = Voucher.objects.create(
+        number=_next_voucher_number(), legal_entity=legal_entity.code, date=proposal.invoice_date,
+        source=Voucher.Source.PROJECT_INVOICE, description=proposal.number,
+    )
+
+    def entry(account, posting_type, amount_mst, amount_cur):
+        return LedgerEntry(voucher=voucher, account=account, posting_type=posting_type, amount=amount_cur,
+                           currency=proposal.currency, accounting_amount=amount_mst,
+                           accounting_currency=accounting_currency)
+
+    P = LedgerEntry.PostingType
+    entries = [
+        entry(setup.customer_balance, P.CUSTOMER_BALANCE, revenue + tax, proposal.total),
+        entry(setup.invoiced_revenue, P.INVOICED_REVENUE, -revenue, -proposal.amount),
+    ]
+    if proposal.tax:
+        entries.append(entry(setup.sales_tax, P.SALES_TAX, -tax, -proposal.tax))
+    if setup.accrue_revenue and accrued:
+        entries += [entry(setup.wip_sales_value, P.WIP_SALES_VALUE, -accrued, -proposal.amount),
+                    entry(setup.accrued_revenue, P.ACCRUED_REVENUE, accrued, proposal.amount)]
+    LedgerEntry.objects.bulk_create(entries)
+    if sum(e.accounting_amount for e in entries) != 0:  # by construction; refuse rather than post
+        raise DomainError(_("Voucher %(voucher)s does not balance.") % {"voucher": voucher.number})
+
+    invoice = ProjectInvoice.objects.create(
+        legal_entity=legal_entity.code, proposal=proposal, voucher=voucher, customer_number=proposal.customer_number,
+        number=NumberSequence.take(legal_entity=legal_entity, code="project_invoice", prefix="PINV-"),
+        invoice_date=proposal.invoice_date, due_date=proposal.due_date or proposal.invoice_date,
+        currency=proposal.currency, amount=proposal.amount, tax=proposal.tax, total=proposal.total,
+        exchange_rate=rate, accounting_total=revenue + tax, is_credit_note=proposal.total < 0,
+    )
+    CustomerTransaction.objects.create(
+        legal_entity=legal_entity.code, customer_number=proposal.customer_number, invoice=invoice, voucher=voucher,
+        date=invoice.invoice_date, due_date=invoice.due_date, amount=invoice.total, currency=invoice.currency,
+        accounting_amount=invoice.accounting_total,
+    )
+    ProjectTransaction.objects.filter(pk__in=lines.values("project_transaction")).update(
+        status=ProjectTransaction.Status.INVOICED
+    )
+    with connections["finance"].cursor() as cursor:
+        cursor.execute(WRITE_ACCOUNTING_DETAILS_SQL, {
+            "voucher": voucher.number, "date": invoice.invoice_date, "rate": rate,
+            "accounting_currency": accounting_currency, "proposal": proposal.pk,
+        })
+        staging_ids = [row[0] for row in cursor.fetchall()]
+    accounting_details_ready.send(sender=InvoiceProposal, staging_ids=staging_ids)
+    proposal_posted.send(sender=InvoiceProposal, proposal=proposal, invoice=invoice)
+    return invoice
+
+
+def _next_voucher_number() -> str:
+    with connections["finance"].cursor() as cursor:
+        cursor.execute("SELECT 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0')")
+        return cursor.fetchone()[0]

@@ -1,0 +1,37 @@
+"""Write changes into the source system's outbox, inside the caller's transaction."""
+
+from django.conf import settings
+from django.db import transaction
+
+from . import relay
+from .maps import TableMap
+from .models import Change
+
+
+def record(table_map: TableMap, *, key: str, payload) -> Change:
+    return record_many(table_map, [(key, payload, 1)])[0]
+
+
+def record_rows(table_map: TableMap, rows: list[dict]) -> list[Change]:
+    """Queue rows of a batched map in chunks, so that 10,000 rows travel as 10 deliveries."""
+    size = settings.DUALWRITE["CHUNK_ROWS"]
+    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    return record_many(table_map, [(_chunk_key(table_map, chunk), chunk, len(chunk)) for chunk in chunks])
+
+
+def record_many(table_map: TableMap, items) -> list[Change]:
+    model = relay.CHANGE_MODELS[table_map.source]
+    using = model.objects.db
+    changes = model.objects.using(using).bulk_create(
+        model(map_code=table_map.code, key=key, payload=payload, row_count=count) for key, payload, count in items
+    )
+    ids = [c.pk for c in changes]
+    if ids:
+        # Only after commit: a worker must never see (or miss) a change that might still roll back.
+        transaction.on_commit(lambda: relay.enqueue_many(table_map.source, ids), using=using)
+    return changes
+
+
+def _chunk_key(table_map: TableMap, chunk: list[dict]) -> str:
+    first = chunk[0][table_map.key_field]
+    return f"{first} (+{len(chunk) - 1})" if len(chunk) > 1 else str(first)

@@ -1,0 +1,81 @@
+"""The four staff roles, as groups with permissions (kept in sync after every migrate)."""
+
+from django.utils.translation import gettext_lazy as _
+
+PROJECT_MANAGER = "Project manager"
+PROJECT_ACCOUNTANT = "Project accountant"
+AR_CLERK = "Accounts-receivable clerk"
+INTEGRATION_ADMIN = "Integration admin"
+
+_DATAVERSE_VIEW = [
+    f"dataverse.view_{m}"
+    for m in ("customer", "projectcontract", "contractline", "project", "timeentry", "actual", "invoice")
+]
+_FINANCE_VIEW = [
+    f"finance.view_{m}"
+    for m in (
+        "actualstaging",
+        "importrun",
+        "integrationjournal",
+        "projecttransaction",
+        "invoiceproposal",
+        "projectinvoice",
+        "customertransaction",
+        "voucher",
+    )
+]
+
+ROLES: dict[str, list[str]] = {
+    PROJECT_MANAGER: [
+        *_DATAVERSE_VIEW,
+        "dataverse.add_timeentry",
+        "dataverse.approve_timeentry",
+        "dataverse.manage_backlog",
+        "dataverse.create_proforma",
+        "dataverse.confirm_invoice",
+    ],
+    PROJECT_ACCOUNTANT: [
+        *_FINANCE_VIEW,
+        "finance.run_import",
+        "finance.post_proposal",
+        "dataverse.view_actual",
+        "dataverse.view_invoice",
+    ],
+    AR_CLERK: [
+        "finance.view_invoiceproposal",
+        "finance.view_projectinvoice",
+        "finance.view_customertransaction",
+        "finance.view_voucher",
+        "finance.run_import",
+        "finance.post_proposal",
+    ],
+    INTEGRATION_ADMIN: [
+        "dualwrite.view_dataversechange",
+        "dualwrite.view_financechange",
+        "dualwrite.manage_integration",
+        "finance.view_actualstaging",
+        "finance.view_importrun",
+        "dataverse.view_actual",
+        "dataverse.view_invoice",
+    ],
+}
+
+ROLE_LABELS = {
+    PROJECT_MANAGER: _("Project manager"),
+    PROJECT_ACCOUNTANT: _("Project accountant"),
+    AR_CLERK: _("Accounts-receivable clerk"),
+    INTEGRATION_ADMIN: _("Integration admin"),
+}
+
+
+def sync_roles(using="default") -> None:
+    """Create the role groups and give each exactly its permissions (idempotent)."""
+    from django.contrib.auth.models import Group, Permission
+
+    for role, perms in ROLES.items():
+        group, _created = Group.objects.using(using).get_or_create(name=role)
+        wanted = [tuple(p.split(".", 1)) for p in perms]
+        found = Permission.objects.using(using).filter(
+            content_type__app_label__in={app for app, _c in wanted}, codename__in={c for _a, c in wanted}
+        ).select_related("content_type")
+        group.permissions.set([p for p in found if (p.content_type.app_label, p.codename) in wanted])
