@@ -4,21 +4,29 @@ from django.db.models import F
 
 from .models import Actual, Invoice, TransactionType
 
+# The actual as the msdyn_actuals map reads it: Dataverse logical names (domain.md §3.1).
 ACTUAL_FIELDS = dict(
-    actual_id=F("uuid"),
-    transaction_type_code=F("transaction_type"),
-    transaction_class_code=F("transaction_class"),
-    billing_type_code=F("billing_type"),
-    legal_entity=F("project__legal_entity"),
-    project_number=F("project__number"),
-    contract_number=F("contract__number"),
-    contract_line_name=F("contract_line__name"),
-    customer_number=F("customer__number"),
-    resource_name=F("resource__name"),
-    role_name=F("role__name"),
-    invoice_number=F("invoice__number"),
+    msdyn_actualid=F("uuid"),
+    msdyn_transactiontypecode=F("transaction_type"),
+    msdyn_transactionclassification=F("transaction_class"),
+    msdyn_billingtype=F("billing_type"),
+    owningcompany=F("project__legal_entity"),
+    msdyn_project=F("project__number"),
+    msdyn_salescontract=F("contract__number"),
+    msdyn_salescontractline=F("contract_line__name"),
+    msdyn_accountcustomer=F("customer__number"),
+    msdyn_bookableresource=F("resource__name"),
+    msdyn_resourcecategory=F("role__name"),
+    msdyn_invoice=F("invoice__number"),
     # For a billed sale: the unbilled sale it invoices (its transaction connection, domain.md §2.3.2).
-    invoiced_actual_id=F("invoice_line_detail__actual__uuid"),
+    msdyn_unbilledsalesactual=F("invoice_line_detail__actual__uuid"),
+    msdyn_documentdate=F("transaction_date"),
+    msdyn_accountingdate=F("accounting_date"),
+    msdyn_quantity=F("quantity"),
+    msdyn_price=F("price"),
+    msdyn_amount=F("amount"),
+    transactioncurrency=F("currency"),
+    msdyn_description=F("description"),
 )
 
 
@@ -27,8 +35,7 @@ def synced_actual_rows(actual_ids) -> list[dict]:
     return list(
         Actual.objects.filter(pk__in=actual_ids, skip_sync=False)
         .order_by("pk")
-        .values("transaction_date", "accounting_date", "quantity", "price", "amount", "currency", "description",
-                **ACTUAL_FIELDS)
+        .values(**ACTUAL_FIELDS)
     )
 
 

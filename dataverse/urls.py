@@ -1,2 +1,19 @@
+from django.urls import path
+
+from . import views
+
 app_name = "dataverse"
-urlpatterns = []
+urlpatterns = [
+    path("entries/", views.TimeEntryList.as_view(), name="entries"),
+    path("entries/submit/", views.entries_submit, name="entries_submit"),
+    path("entries/approve/", views.entries_approve, name="entries_approve"),
+    path("actuals/", views.ActualList.as_view(), name="actuals"),
+    path("backlog/", views.Backlog.as_view(), name="backlog"),
+    path("backlog/ready/", views.backlog_ready, name="backlog_ready"),
+    path("backlog/not-ready/", views.backlog_not_ready, name="backlog_not_ready"),
+    path("contracts/", views.ContractList.as_view(), name="contracts"),
+    path("contracts/<int:contract_pk>/invoice/", views.invoice_create, name="invoice_create"),
+    path("invoices/", views.InvoiceList.as_view(), name="invoices"),
+    path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:pk>/confirm/", views.invoice_confirm, name="invoice_confirm"),
+]

@@ -1,2 +1,20 @@
+from django.urls import path
+
+from . import views
+
 app_name = "finance"
-urlpatterns = []
+urlpatterns = [
+    path("staging/", views.StagingList.as_view(), name="staging"),
+    path("imports/", views.ImportRunList.as_view(), name="imports"),
+    path("imports/run/", views.import_run, name="import_run"),
+    path("journals/", views.JournalList.as_view(), name="journals"),
+    path("transactions/", views.ProjectTransactionList.as_view(), name="transactions"),
+    path("proposals/", views.ProposalList.as_view(), name="proposals"),
+    path("proposals/<int:pk>/", views.proposal_detail, name="proposal_detail"),
+    path("proposals/<int:pk>/import/", views.proposal_import, name="proposal_import"),
+    path("proposals/<int:pk>/post/", views.proposal_post, name="proposal_post"),
+    path("invoices/", views.ProjectInvoiceList.as_view(), name="invoices"),
+    path("customer-transactions/", views.CustomerTransactionList.as_view(), name="customer_transactions"),
+    path("vouchers/", views.VoucherList.as_view(), name="vouchers"),
+    path("vouchers/<int:pk>/", views.voucher_detail, name="voucher_detail"),
+]

@@ -1,6 +1,7 @@
 """Invoice proposals, posted project invoices and customer transactions (domain.md §2.8, §2.9, §4.9)."""
 
 from django.db import models
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -43,6 +44,9 @@ class InvoiceProposal(models.Model):
 
     def __str__(self):
         return self.number
+
+    def get_absolute_url(self):
+        return reverse("finance:proposal_detail", args=[self.pk])
 
     @property
     def total(self):

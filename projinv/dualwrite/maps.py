@@ -25,31 +25,75 @@ class TableMap:
     key_field: str  # the business key in the payload (rows carry it per row)
     priority: int  # delivery order within one sync: header, then actuals, then the rest
     deliver: Callable[[object], object]
+    # Source field -> target field. The outbox keeps the source's words; delivery speaks the target's.
+    fields: dict[str, str]
     batched: bool = False  # payload is a list of rows, delivered in one statement
+
+    def translate(self, payload):
+        if self.batched:
+            return [self._translate_row(row) for row in payload]
+        return self._translate_row(payload)
+
+    def _translate_row(self, row: dict) -> dict:
+        return {target: row.get(source) for source, target in self.fields.items()}
+
+    def deliver_payload(self, payload):
+        return self.deliver(self.translate(payload))
 
     @property
     def direction(self):
         return _("Dataverse → finance") if self.source == DATAVERSE else _("finance → Dataverse")
 
 
+def _same(*names):
+    return {name: name for name in names}
+
+
 INVOICE_PROPOSAL_V2 = TableMap(
     code="invoices", name="Project invoice proposal V2 (invoices)", source=DATAVERSE, key_field="invoice_number",
     priority=1, deliver=lambda header: finance_inbound.receive_invoice_proposal(header=header),
+    fields=_same("invoice_number", "name", "legal_entity", "contract_number", "customer_number", "currency",
+                 "invoice_date", "accounting_date", "amount", "tax", "billed_sales_count"),
 )
 ACTUALS = TableMap(
     code="msdyn_actuals", name="Project Operations integration actuals (msdyn_actuals)", source=DATAVERSE,
-    key_field="actual_id", priority=2, batched=True,
+    key_field="msdyn_actualid", priority=2, batched=True,
     deliver=lambda rows: finance_inbound.receive_actuals(rows=rows),
+    fields={
+        "msdyn_actualid": "actual_id",
+        "owningcompany": "legal_entity",
+        "msdyn_transactiontypecode": "transaction_type",
+        "msdyn_transactionclassification": "transaction_class",
+        "msdyn_billingtype": "billing_type",
+        "msdyn_project": "project_number",
+        "msdyn_salescontract": "contract_number",
+        "msdyn_salescontractline": "contract_line_name",
+        "msdyn_accountcustomer": "customer_number",
+        "msdyn_bookableresource": "resource_name",
+        "msdyn_resourcecategory": "role_name",
+        "msdyn_invoice": "invoice_number",
+        "msdyn_unbilledsalesactual": "invoiced_actual_id",
+        "msdyn_documentdate": "transaction_date",
+        "msdyn_accountingdate": "accounting_date",
+        "msdyn_quantity": "quantity",
+        "msdyn_price": "price",
+        "msdyn_amount": "amount",
+        "transactioncurrency": "currency",
+        "msdyn_description": "description",
+    },
 )
 ACTUALS_WRITE_BACK = TableMap(
     code="msdyn_actuals_writeback", name="Project Operations integration actuals (msdyn_actuals), write-back",
     source=FINANCE, key_field="actual_id", priority=1, batched=True,
     deliver=lambda rows: dataverse_inbound.write_back_actuals(rows=rows),
+    fields=_same("actual_id", "voucher", "posting_date", "exchange_rate", "accounting_amount",
+                 "accounting_currency", "sales_tax_amount"),
 )
 CUSTOMER_INVOICES = TableMap(
     code="msdyn_customerinvoices", name="Invoice proposal export entity (msdyn_customerinvoices)", source=FINANCE,
     key_field="invoice_number", priority=2,
     deliver=lambda summary: dataverse_inbound.record_customer_invoice(**summary),
+    fields=_same("invoice_number", "customer_invoice_number", "customer_invoice_date", "tax_amount"),
 )
 
 MAPS = {m.code: m for m in (INVOICE_PROPOSAL_V2, ACTUALS, ACTUALS_WRITE_BACK, CUSTOMER_INVOICES)}

@@ -44,7 +44,7 @@ def deliver(*, source: str, change_id: int) -> bool:
         return False  # delivered already, held by another worker, or not due yet
     change = model.objects.get(pk=change_id)
     try:
-        MAPS[change.map_code].deliver(change.payload)
+        MAPS[change.map_code].deliver_payload(change.payload)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for a person to see
         _record_failure(model, change, exc)
         return False

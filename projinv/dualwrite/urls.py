@@ -1,2 +1,10 @@
+from django.urls import path
+
+from . import views
+
 app_name = "dualwrite"
-urlpatterns = []
+urlpatterns = [
+    path("", views.changes, name="changes"),
+    path("<str:source>/retry/", views.retry, name="retry"),
+    path("sweep/", views.sweep, name="sweep"),
+]

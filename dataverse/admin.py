@@ -1,0 +1,86 @@
+"""Dataverse in the admin: master data editable; actuals and confirmed invoices read-only."""
+
+from django.contrib import admin
+
+from projinv.admin import ReadOnlyAdmin, ReadOnlyWhenAdmin
+
+from . import models
+
+
+@admin.register(models.Customer, models.ResourceRole, models.Project, models.ProjectTask,
+                models.Resource)
+class MasterDataAdmin(admin.ModelAdmin):
+    pass
+
+
+class RolePriceInline(admin.TabularInline):
+    model = models.RolePrice
+
+
+@admin.register(models.PriceList)
+class PriceListAdmin(admin.ModelAdmin):
+    inlines = [RolePriceInline]
+
+
+class ContractLineInline(admin.TabularInline):
+    model = models.ContractLine
+
+
+@admin.register(models.ProjectContract)
+class ProjectContractAdmin(admin.ModelAdmin):
+    list_display = ["number", "name", "customer", "currency", "status"]
+    inlines = [ContractLineInline]
+
+
+@admin.register(models.TimeEntry)
+class TimeEntryAdmin(ReadOnlyWhenAdmin):
+    list_display = ["date", "resource", "project", "hours", "status"]
+    list_filter = ["status"]
+
+    def is_locked(self, obj):
+        return obj.status == models.TimeEntry.Status.APPROVED
+
+
+@admin.register(models.Actual)
+class ActualAdmin(ReadOnlyAdmin):
+    """Actuals are never created, edited or deleted by hand (BR-07)."""
+
+    list_display = ["pk", "transaction_type", "transaction_class", "billing_status", "quantity", "amount",
+                    "currency", "voucher"]
+    list_filter = ["transaction_type", "billing_status", "adjustment_status", "skip_sync"]
+    list_select_related = True
+
+
+@admin.register(models.TransactionConnection)
+class TransactionConnectionAdmin(ReadOnlyAdmin):
+    list_display = ["transaction1", "transaction1_role", "transaction2", "transaction2_role"]
+
+
+class InvoiceLineInline(admin.TabularInline):
+    model = models.InvoiceLine
+    can_delete = False
+    extra = 0
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.Invoice)
+class InvoiceAdmin(ReadOnlyWhenAdmin):
+    list_display = ["number", "name", "status", "total", "currency", "customer_invoice_number"]
+    list_filter = ["status"]
+    inlines = [InvoiceLineInline]
+
+    def is_locked(self, obj):
+        return not obj.is_editable
+
+    def has_add_permission(self, request):
+        return False  # invoices are created from the backlog, never by hand
+
+
+@admin.register(models.InvoiceLineDetail)
+class InvoiceLineDetailAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "transaction_class", "quantity", "amount", "currency"]

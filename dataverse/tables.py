@@ -1,0 +1,84 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import Actual, Invoice, InvoiceLineDetail, ProjectContract, TimeEntry
+
+NUMBER = {"td": {"class": "number"}, "th": {"class": "number"}}
+
+
+class TimeEntryTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    resource = tables.Column(accessor="resource__name", verbose_name=_("resource"))
+    project = tables.Column(accessor="project__number", verbose_name=_("project"))
+    role = tables.Column(accessor="role__name", verbose_name=_("role"))
+    hours = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = TimeEntry
+        fields = ("selection", "date", "resource", "project", "role", "hours", "description", "status")
+
+
+class ActualTable(tables.Table):
+    project = tables.Column(accessor="project__number", verbose_name=_("project"))
+    contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
+    invoice = tables.Column(accessor="invoice__number", verbose_name=_("invoice"))
+    quantity = tables.Column(attrs=NUMBER)
+    amount = tables.Column(attrs=NUMBER)
+    accounting_amount = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = Actual
+        fields = ("pk", "transaction_date", "transaction_type", "transaction_class", "billing_type", "billing_status",
+                  "adjustment_status", "project", "contract", "invoice", "quantity", "amount", "currency",
+                  "voucher", "posting_date", "exchange_rate", "accounting_amount")
+
+
+class BacklogTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
+    resource = tables.Column(accessor="resource__name", verbose_name=_("resource"))
+    quantity = tables.Column(attrs=NUMBER)
+    price = tables.Column(attrs=NUMBER)
+    amount = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = Actual
+        fields = ("selection", "transaction_date", "contract", "transaction_class", "resource", "quantity", "price",
+                  "amount", "currency", "billing_status")
+
+
+class ContractTable(tables.Table):
+    number = tables.Column(verbose_name=_("contract ID"))
+    customer = tables.Column(accessor="customer__name", verbose_name=_("customer"))
+    create_invoice = tables.TemplateColumn(
+        template_name="dataverse/_create_invoice_button.html", verbose_name=_("invoice"), orderable=False)
+
+    class Meta:
+        model = ProjectContract
+        fields = ("number", "name", "customer", "legal_entity", "currency", "status", "create_invoice")
+
+
+class InvoiceTable(tables.Table):
+    number = tables.Column(linkify=("dataverse:invoice_detail", [tables.A("pk")]))
+    contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
+    customer = tables.Column(accessor="customer__name", verbose_name=_("customer"))
+    amount = tables.Column(attrs=NUMBER)
+    total = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = Invoice
+        fields = ("number", "name", "contract", "customer", "invoice_date", "status", "amount", "total", "currency",
+                  "customer_invoice_number")
+
+
+class InvoiceLineDetailTable(tables.Table):
+    line = tables.Column(accessor="invoice_line__contract_line__name", verbose_name=_("contract line"))
+    quantity = tables.Column(attrs=NUMBER)
+    price = tables.Column(attrs=NUMBER)
+    amount = tables.Column(attrs=NUMBER)
+    tax = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = InvoiceLineDetail
+        fields = ("line", "transaction_date", "transaction_class", "billing_type", "description", "quantity",
+                  "price", "amount", "tax", "currency")

@@ -1,0 +1,144 @@
+"""Dataverse pages: thin views over the services (design.md §5)."""
+
+from django.contrib.auth.decorators import permission_required
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from projinv.pages import TablePage, run_action, selected_ids
+
+from .models import (
+    Actual,
+    AdjustmentStatus,
+    BillingStatus,
+    BillingType,
+    Invoice,
+    InvoiceLineDetail,
+    ProjectContract,
+    TimeEntry,
+    TransactionType,
+)
+from .services import backlog, entries, invoicing
+from .tables import ActualTable, BacklogTable, ContractTable, InvoiceLineDetailTable, InvoiceTable, TimeEntryTable
+
+
+class TimeEntryList(TablePage):
+    permission_required = "dataverse.view_timeentry"
+    table_class = TimeEntryTable
+    queryset = TimeEntry.objects.select_related("resource", "project", "role")
+    filterset_fields = ["status", "project"]
+    title = gettext_lazy("Time entries")
+    intro = gettext_lazy("Submit entries, then approve them: approval creates the cost and unbilled sales actuals.")
+    bulk_actions = (
+        ("dataverse:entries_submit", gettext_lazy("Submit selected"), "dataverse.add_timeentry"),
+        ("dataverse:entries_approve", gettext_lazy("Approve selected"), "dataverse.approve_timeentry"),
+    )
+
+
+class ActualList(TablePage):
+    permission_required = "dataverse.view_actual"
+    table_class = ActualTable
+    queryset = Actual.objects.select_related("project", "contract", "invoice")
+    filterset_fields = ["transaction_type", "billing_status", "contract", "invoice"]
+    title = gettext_lazy("Actuals")
+
+
+class Backlog(TablePage):
+    permission_required = "dataverse.manage_backlog"
+    table_class = BacklogTable
+    queryset = Actual.objects.filter(
+        transaction_type=TransactionType.UNBILLED_SALES, adjustment_status=AdjustmentStatus.NONE,
+        billing_type=BillingType.CHARGEABLE,
+        billing_status__in=[BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE],
+    ).select_related("contract", "resource")
+    filterset_fields = ["contract", "billing_status"]
+    title = gettext_lazy("Billing backlog")
+    intro = gettext_lazy("Unbilled sales not yet on an invoice. Mark them ready, then create the invoice "
+                         "from the contract.")
+    bulk_actions = (
+        ("dataverse:backlog_ready", gettext_lazy("Mark ready to invoice"), "dataverse.manage_backlog"),
+        ("dataverse:backlog_not_ready", gettext_lazy("Mark not ready"), "dataverse.manage_backlog"),
+    )
+
+
+class ContractList(TablePage):
+    permission_required = "dataverse.view_projectcontract"
+    table_class = ContractTable
+    queryset = ProjectContract.objects.select_related("customer")
+    filterset_fields = ["status"]
+    title = gettext_lazy("Project contracts")
+
+
+class InvoiceList(TablePage):
+    permission_required = "dataverse.view_invoice"
+    table_class = InvoiceTable
+    queryset = Invoice.objects.select_related("contract", "customer")
+    filterset_fields = ["status", "contract"]
+    title = gettext_lazy("Proforma invoices")
+
+
+@permission_required("dataverse.view_invoice", raise_exception=True)
+def invoice_detail(request, pk):
+    invoice = get_object_or_404(Invoice.objects.select_related("contract", "customer", "confirmed_by"), pk=pk)
+    details = InvoiceLineDetailTable(
+        InvoiceLineDetail.objects.filter(invoice=invoice).select_related("invoice_line__contract_line")
+    )
+    RequestConfig(request, paginate={"per_page": 100}).configure(details)
+    lines = invoice.lines.select_related("contract_line")
+    return render(request, "dataverse/invoice_detail.html",
+                  {"invoice": invoice, "lines": lines, "details": details, "title": invoice.number})
+
+
+@require_POST
+@permission_required("dataverse.add_timeentry", raise_exception=True)
+def entries_submit(request):
+    ids = selected_ids(request)
+    return run_action(request, lambda: entries.submit_time_entries(entry_ids=ids, by=request.user),
+                      success=lambda n: _("%(count)d entries submitted.") % {"count": n}, fallback="dataverse:entries")
+
+
+@require_POST
+@permission_required("dataverse.approve_timeentry", raise_exception=True)
+def entries_approve(request):
+    ids = selected_ids(request)
+    return run_action(request, lambda: entries.approve_time_entries(entry_ids=ids, by=request.user),
+                      success=lambda new: _("Approved; %(count)d actuals created.") % {"count": len(new)},
+                      fallback="dataverse:entries")
+
+
+def _mark(request, *, ready):
+    ids = selected_ids(request)
+    return run_action(request, lambda: backlog.mark_ready_to_invoice(actual_ids=ids, ready=ready, by=request.user),
+                      success=lambda n: _("%(count)d actuals updated.") % {"count": n}, fallback="dataverse:backlog")
+
+
+@require_POST
+@permission_required("dataverse.manage_backlog", raise_exception=True)
+def backlog_ready(request):
+    return _mark(request, ready=True)
+
+
+@require_POST
+@permission_required("dataverse.manage_backlog", raise_exception=True)
+def backlog_not_ready(request):
+    return _mark(request, ready=False)
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
+def invoice_create(request, contract_pk):
+    get_object_or_404(ProjectContract, pk=contract_pk)
+    return run_action(request, lambda: invoicing.create_proforma_invoice(contract_id=contract_pk, by=request.user),
+                      success=lambda inv: _("Proforma invoice %(number)s created.") % {"number": inv.number},
+                      fallback="dataverse:contracts")
+
+
+@require_POST
+@permission_required("dataverse.confirm_invoice", raise_exception=True)
+def invoice_confirm(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    return run_action(request, lambda: invoicing.confirm_proforma(invoice_id=invoice.pk, by=request.user),
+                      success=lambda inv: _("Invoice %(number)s confirmed.") % {"number": inv.number},
+                      fallback=invoice)

@@ -1,0 +1,47 @@
+"""Finance in the admin: set-up editable; posted documents read-only (the database refuses anyway)."""
+
+from django.contrib import admin
+
+from projinv.admin import ReadOnlyAdmin, ReadOnlyWhenAdmin
+
+from . import models
+
+
+@admin.register(models.LegalEntity, models.LedgerAccount, models.PostingSetup, models.Customer,
+                models.ExchangeRate, models.NumberSequence)
+class SetupAdmin(admin.ModelAdmin):
+    pass
+
+
+@admin.register(models.ActualStaging)
+class ActualStagingAdmin(ReadOnlyAdmin):
+    list_display = ["dataverse_actual_id", "transaction_type", "status", "wait_reason", "amount", "currency"]
+    list_filter = ["status", "transaction_type", "wait_reason"]
+    search_fields = ["dataverse_actual_id", "invoice_number"]
+
+
+@admin.register(models.ImportRun, models.ImportIssue, models.IntegrationJournal, models.IntegrationJournalLine,
+                models.ProjectTransaction, models.Voucher, models.LedgerEntry, models.ProjectInvoice,
+                models.CustomerTransaction, models.InvoiceProposalLine)
+class RecordAdmin(ReadOnlyAdmin):
+    pass
+
+
+@admin.register(models.InvoiceProposal)
+class InvoiceProposalAdmin(ReadOnlyWhenAdmin):
+    """Only accounting fields are editable, and only until the proposal is posted."""
+
+    list_display = ["number", "customer_number", "status", "amount", "currency"]
+    list_filter = ["status"]
+    fields = ["number", "customer_number", "contract_number", "currency", "status", "amount", "tax",
+              "invoice_date", "due_date"]
+    readonly_fields = ["number", "customer_number", "contract_number", "currency", "status", "amount", "tax"]
+
+    def is_locked(self, obj):
+        return obj.status == models.InvoiceProposal.Status.POSTED
+
+    def has_add_permission(self, request):
+        return False  # only dual-write creates proposals (domain.md §4.9)
+
+    def has_delete_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,103 @@
+import django_tables2 as tables
+from django.utils.translation import gettext_lazy as _
+
+from .models import (
+    ActualStaging,
+    CustomerTransaction,
+    ImportRun,
+    IntegrationJournal,
+    InvoiceProposal,
+    InvoiceProposalLine,
+    ProjectInvoice,
+    ProjectTransaction,
+    Voucher,
+)
+
+NUMBER = {"td": {"class": "number"}, "th": {"class": "number"}}
+
+
+class StagingTable(tables.Table):
+    quantity = tables.Column(attrs=NUMBER)
+    amount = tables.Column(attrs=NUMBER)
+    accounting_amount = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = ActualStaging
+        fields = ("dataverse_actual_id", "transaction_type", "transaction_class", "project_number", "invoice_number",
+                  "transaction_date", "quantity", "amount", "currency", "status", "wait_reason", "voucher",
+                  "exchange_rate", "accounting_amount")
+
+
+class ImportRunTable(tables.Table):
+    class Meta:
+        model = ImportRun
+        fields = ("pk", "started_at", "finished_at", "status", "triggered_by", "proposal_number", "journal_lines",
+                  "proposal_lines", "waiting_rows", "message")
+
+
+class JournalTable(tables.Table):
+    line_count = tables.Column(verbose_name=_("lines"), attrs=NUMBER)
+
+    class Meta:
+        model = IntegrationJournal
+        fields = ("number", "legal_entity", "period", "status", "line_count", "posted_at")
+
+
+class ProjectTransactionTable(tables.Table):
+    amount = tables.Column(attrs=NUMBER)
+    accounting_amount = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = ProjectTransaction
+        fields = ("voucher", "accounting_date", "project_number", "transaction_type", "transaction_class", "quantity",
+                  "amount", "currency", "exchange_rate", "accounting_amount", "status")
+
+
+class ProposalTable(tables.Table):
+    number = tables.Column(linkify=("finance:proposal_detail", [tables.A("pk")]))
+    amount = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = InvoiceProposal
+        fields = ("number", "customer_number", "contract_number", "invoice_date", "due_date", "status",
+                  "expected_line_count", "amount", "tax", "currency", "import_message")
+
+
+class ProposalLineTable(tables.Table):
+    quantity = tables.Column(attrs=NUMBER)
+    price = tables.Column(attrs=NUMBER)
+    amount = tables.Column(attrs=NUMBER)
+    tax = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = InvoiceProposalLine
+        fields = ("transaction_date", "transaction_class", "quantity", "price", "amount", "tax", "currency")
+
+
+class ProjectInvoiceTable(tables.Table):
+    voucher = tables.Column(linkify=("finance:voucher_detail", [tables.A("voucher_id")]),
+                            accessor="voucher__number", verbose_name=_("voucher"))
+    proposal = tables.Column(accessor="proposal__number", verbose_name=_("proposal"))
+    total = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = ProjectInvoice
+        fields = ("number", "proposal", "customer_number", "invoice_date", "due_date", "total", "currency",
+                  "accounting_total", "is_credit_note", "voucher")
+
+
+class CustomerTransactionTable(tables.Table):
+    invoice = tables.Column(accessor="invoice__number", verbose_name=_("invoice"))
+    amount = tables.Column(attrs=NUMBER)
+
+    class Meta:
+        model = CustomerTransaction
+        fields = ("invoice", "customer_number", "date", "due_date", "amount", "currency", "accounting_amount")
+
+
+class VoucherTable(tables.Table):
+    number = tables.Column(linkify=("finance:voucher_detail", [tables.A("pk")]))
+
+    class Meta:
+        model = Voucher
+        fields = ("number", "legal_entity", "date", "source", "description")

@@ -1,0 +1,164 @@
+"""Finance pages: thin views over the services (design.md §5)."""
+
+from django.contrib.auth.decorators import permission_required
+from django.db.models import Count, Sum
+from django.shortcuts import get_object_or_404, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+from django_tables2 import RequestConfig
+
+from projinv.pages import TablePage, run_action
+
+from .models import (
+    ActualStaging,
+    CustomerTransaction,
+    ImportIssue,
+    ImportRun,
+    IntegrationJournal,
+    InvoiceProposal,
+    ProjectInvoice,
+    ProjectTransaction,
+    Voucher,
+)
+from .services import importing, posting
+from .tables import (
+    CustomerTransactionTable,
+    ImportRunTable,
+    JournalTable,
+    ProjectInvoiceTable,
+    ProjectTransactionTable,
+    ProposalLineTable,
+    ProposalTable,
+    StagingTable,
+    VoucherTable,
+)
+
+
+class StagingList(TablePage):
+    permission_required = "finance.view_actualstaging"
+    table_class = StagingTable
+    queryset = ActualStaging.objects.all()
+    filterset_fields = ["status", "transaction_type", "invoice_number"]
+    title = gettext_lazy("Actuals staging (ProjCDSActualsImport)")
+
+
+class ImportRunList(TablePage):
+    permission_required = "finance.view_importrun"
+    table_class = ImportRunTable
+    queryset = ImportRun.objects.all()
+    filterset_fields = ["status"]
+    template_name = "finance/imports.html"
+    title = gettext_lazy("Import from staging")
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(issues=ImportIssue.objects.select_related("run")[:20], **kwargs)
+
+
+class JournalList(TablePage):
+    permission_required = "finance.view_integrationjournal"
+    table_class = JournalTable
+    queryset = IntegrationJournal.objects.annotate(line_count=Count("lines"))
+    filterset_fields = ["status", "legal_entity"]
+    title = gettext_lazy("Project Operations integration journals")
+
+
+class ProjectTransactionList(TablePage):
+    permission_required = "finance.view_projecttransaction"
+    table_class = ProjectTransactionTable
+    queryset = ProjectTransaction.objects.all()
+    filterset_fields = ["status", "transaction_type", "project_number"]
+    title = gettext_lazy("Posted project transactions")
+
+
+class ProposalList(TablePage):
+    permission_required = "finance.view_invoiceproposal"
+    table_class = ProposalTable
+    queryset = InvoiceProposal.objects.all()
+    filterset_fields = ["status"]
+    title = gettext_lazy("Project invoice proposals")
+
+
+class ProjectInvoiceList(TablePage):
+    permission_required = "finance.view_projectinvoice"
+    table_class = ProjectInvoiceTable
+    queryset = ProjectInvoice.objects.select_related("proposal", "voucher")
+    filterset_fields = ["is_credit_note", "customer_number"]
+    title = gettext_lazy("Project invoices")
+
+
+class CustomerTransactionList(TablePage):
+    permission_required = "finance.view_customertransaction"
+    table_class = CustomerTransactionTable
+    queryset = CustomerTransaction.objects.select_related("invoice")
+    filterset_fields = ["customer_number"]
+    title = gettext_lazy("Customer transactions")
+
+
+class VoucherList(TablePage):
+    permission_required = "finance.view_voucher"
+    table_class = VoucherTable
+    queryset = Voucher.objects.all()
+    filterset_fields = ["source", "legal_entity"]
+    title = gettext_lazy("Vouchers")
+
+
+@permission_required("finance.view_invoiceproposal", raise_exception=True)
+def proposal_detail(request, pk):
+    proposal = get_object_or_404(InvoiceProposal, pk=pk)
+    lines = ProposalLineTable(proposal.lines.all())
+    RequestConfig(request, paginate={"per_page": 100}).configure(lines)
+    invoice = ProjectInvoice.objects.filter(proposal=proposal).select_related("voucher").first()
+    return render(request, "finance/proposal_detail.html",
+                  {"proposal": proposal, "lines": lines, "invoice": invoice, "title": proposal.number})
+
+
+@permission_required("finance.view_voucher", raise_exception=True)
+def voucher_detail(request, pk):
+    voucher = get_object_or_404(Voucher, pk=pk)
+    entries = list(voucher.entries.all())
+    balance = sum(e.accounting_amount for e in entries)
+    return render(request, "finance/voucher_detail.html",
+                  {"voucher": voucher, "entries": entries, "balance": balance, "title": voucher.number,
+                   "debits": sum(e.debit or 0 for e in entries), "credits": sum(e.credit or 0 for e in entries)})
+
+
+def _who(request) -> str:
+    return request.user.get_username()
+
+
+@require_POST
+@permission_required("finance.run_import", raise_exception=True)
+def import_run(request):
+    return run_action(
+        request, lambda: importing.import_from_staging(triggered_by=_who(request)),
+        success=lambda run: _("Import run %(pk)s: %(status)s; %(journal)d journal lines posted, %(lines)d proposal "
+                              "lines created, %(waiting)d rows waiting.")
+        % {"pk": run.pk, "status": run.get_status_display(), "journal": run.journal_lines,
+           "lines": run.proposal_lines, "waiting": run.waiting_rows},
+        fallback="finance:imports",
+    )
+
+
+@require_POST
+@permission_required("finance.run_import", raise_exception=True)
+def proposal_import(request, pk):
+    proposal = get_object_or_404(InvoiceProposal, pk=pk)
+
+    def outcome(run):
+        proposal.refresh_from_db()
+        if proposal.status == InvoiceProposal.Status.HEADER_ONLY:
+            return _("No lines imported: %(reason)s") % {"reason": proposal.import_message or run.get_status_display()}
+        return _("Lines imported: %(count)d.") % {"count": run.proposal_lines}
+
+    return run_action(request, lambda: importing.import_lines_for(proposal_id=pk, triggered_by=_who(request)),
+                      success=outcome, fallback=proposal)
+
+
+@require_POST
+@permission_required("finance.post_proposal", raise_exception=True)
+def proposal_post(request, pk):
+    proposal = get_object_or_404(InvoiceProposal, pk=pk)
+    return run_action(request, lambda: posting.post_proposal(proposal_id=pk, by=_who(request)),
+                      success=lambda inv: _("Posted as project invoice %(number)s.") % {"number": inv.number},
+                      fallback=proposal)

@@ -1,0 +1,112 @@
+"""Demo data for both systems, with matching business keys on each side.
+
+It lives in the bridge because it is the one place allowed to know both systems; in production
+the master-data maps (customers, contracts, projects, domain.md §3.3) would carry these keys.
+Every step is idempotent: loading twice adds nothing.
+"""
+
+from datetime import timedelta
+from decimal import Decimal
+
+from django.contrib.auth.models import Group, User
+from django.db import transaction
+from django.utils import timezone
+
+from dataverse import models as dv
+from dataverse.services import entries
+from finance import models as fin
+from projinv import roles
+
+LEGAL_ENTITY = "USPM"
+DEMO_PASSWORD = "demo"
+USERS = [
+    # username, first name, last name, role (None: superuser)
+    ("pm", "Paula", "Manager", roles.PROJECT_MANAGER),
+    ("accountant", "Aaron", "Accountant", roles.PROJECT_ACCOUNTANT),
+    ("arclerk", "Rita", "Receivables", roles.AR_CLERK),
+    ("integration", "Ivan", "Integration", roles.INTEGRATION_ADMIN),
+    ("admin", "Ada", "Admin", None),
+]
+ACCOUNTS = {
+    "customer_balance": ("130100", "Accounts receivable – domestic"),
+    "invoiced_revenue": ("401100", "Project invoiced revenue"),
+    "wip_sales_value": ("132200", "WIP – sales value"),
+    "accrued_revenue": ("401200", "Accrued revenue – time"),
+    "cost": ("600100", "Project cost – hours"),
+    "cost_offset": ("600900", "Payroll allocation (cost offset)"),
+    "sales_tax": ("222200", "Sales tax payable"),
+}
+CUSTOMERS = [("C-1001", "Fabrikam Ltd"), ("C-1002", "Contoso Pharmaceuticals")]
+ROLE_PRICES = {"Consultant": (Decimal("100"), Decimal("200")), "Architect": (Decimal("150"), Decimal("300"))}
+
+
+def load_users() -> dict[str, User]:
+    roles.sync_roles()
+    users = {}
+    for username, first, last, role in USERS:
+        user, created = User.objects.get_or_create(
+            username=username, defaults={"first_name": first, "last_name": last, "is_staff": role is None,
+                                         "is_superuser": role is None})
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        if role:
+            user.groups.add(Group.objects.get(name=role))
+        users[username] = user
+    return users
+
+
+@transaction.atomic(using="finance")
+def load_finance() -> None:
+    entity, _ = fin.LegalEntity.objects.get_or_create(
+        code=LEGAL_ENTITY, defaults={"name": "Contoso Consulting USA", "accounting_currency": "USD"})
+    for number, name in ACCOUNTS.values():
+        fin.LedgerAccount.objects.get_or_create(legal_entity=entity, number=number, defaults={"name": name})
+    fin.PostingSetup.objects.get_or_create(
+        legal_entity=entity, defaults={field: number for field, (number, _name) in ACCOUNTS.items()})
+    for number, name in CUSTOMERS:
+        fin.Customer.objects.get_or_create(legal_entity=entity, number=number,
+                                           defaults={"name": name, "payment_days": 30})
+
+
+@transaction.atomic
+def load_dataverse(*, approver: User, entries_per_project: int = 8) -> bool:
+    """Master data and time entries; most entries approved (through the bridge). False if loaded before."""
+    if dv.Customer.objects.filter(number=CUSTOMERS[0][0]).exists():
+        return False
+    cost_list = dv.PriceList.objects.create(name="USPM cost 2026", currency="USD")
+    sales_list = dv.PriceList.objects.create(name="USPM sales 2026", currency="USD")
+    resources = []
+    for role_name, (cost, sales) in ROLE_PRICES.items():
+        role = dv.ResourceRole.objects.create(name=role_name)
+        dv.RolePrice.objects.create(price_list=cost_list, role=role, price=cost)
+        dv.RolePrice.objects.create(price_list=sales_list, role=role, price=sales)
+        resources.append(dv.Resource.objects.create(name={"Consultant": "Alice Consultant",
+                                                          "Architect": "Bob Architect"}[role_name], role=role))
+    today = timezone.localdate()
+    for index, (number, name) in enumerate(CUSTOMERS, start=1):
+        customer = dv.Customer.objects.create(number=number, name=name, legal_entity=LEGAL_ENTITY)
+        project = dv.Project.objects.create(number=f"PRJ-100{index}", name=f"ERP rollout for {name}",
+                                            legal_entity=LEGAL_ENTITY, cost_price_list=cost_list)
+        task = dv.ProjectTask.objects.create(project=project, name="Design and build")
+        contract = dv.ProjectContract.objects.create(
+            number=f"PC-100{index}", name=f"{name} – ERP rollout", customer=customer, legal_entity=LEGAL_ENTITY,
+            currency="USD", sales_price_list=sales_list)
+        dv.ContractLine.objects.create(contract=contract, name="Time and material – consulting", project=project,
+                                       billing_method=dv.ContractLine.BillingMethod.TIME_AND_MATERIAL)
+        created = dv.TimeEntry.objects.bulk_create(
+            dv.TimeEntry(resource=resources[i % 2], role=resources[i % 2].role, project=project, task=task,
+                         date=today - timedelta(days=entries_per_project - i), hours=Decimal(8 if i % 3 else 6),
+                         description=f"Workshop and configuration, day {i + 1}")
+            for i in range(entries_per_project))
+        to_approve = [e.pk for e in created[: max(entries_per_project - 2, 1)]]
+        entries.submit_time_entries(entry_ids=[e.pk for e in created[:-1]], by=approver)
+        entries.approve_time_entries(entry_ids=to_approve, by=approver)
+    return True
+
+
+def load(*, entries_per_project: int = 8) -> dict[str, User]:
+    users = load_users()
+    load_finance()
+    load_dataverse(approver=users["pm"], entries_per_project=entries_per_project)
+    return users

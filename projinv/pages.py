@@ -1,0 +1,51 @@
+"""Shared page helpers: a permission-checked, filterable, sortable, paginated table page."""
+
+from django.contrib import messages
+from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.shortcuts import redirect
+from django_filters.views import FilterView
+from django_tables2 import SingleTableMixin
+
+from .domain import DomainError
+
+
+class TablePage(PermissionRequiredMixin, SingleTableMixin, FilterView):
+    """A list page: subclasses set `permission_required`, `table_class`, `queryset`, `title`,
+    `filterset_fields`, and optionally `bulk_actions` ((url name, label, permission) triples)."""
+
+    raise_exception = True  # a logged-in user without the role gets 403, not a login loop
+    template_name = "projinv/table_page.html"
+    paginate_by = 50
+    title = ""
+    intro = ""
+    bulk_actions: tuple = ()
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        user = self.request.user
+        context.update(
+            title=self.title, intro=self.intro,
+            bulk_actions=[(url, label) for url, label, perm in self.bulk_actions if user.has_perm(perm)],
+        )
+        return context
+
+
+def run_action(request, action, *, success, fallback):
+    """Run a service for a POST; show its result or its refusal as a message, then redirect.
+
+    A DomainError changed nothing (the service's transaction rolled back): the user sees why.
+    """
+    try:
+        result = action()
+    except DomainError as error:
+        messages.error(request, str(error))
+        return redirect(fallback)
+    messages.success(request, success(result) if callable(success) else success)
+    return redirect(fallback if not callable(getattr(result, "get_absolute_url", None)) else result)
+
+
+def selected_ids(request) -> list[int]:
+    try:
+        return sorted({int(value) for value in request.POST.getlist("selection")})
+    except ValueError:
+        return []
