@@ -58,7 +58,7 @@ class ImportRunList(TablePage):
 class JournalList(TablePage):
     permission_required = "finance.view_integrationjournal"
     table_class = JournalTable
-    queryset = IntegrationJournal.objects.annotate(line_count=Count("lines"))
+    queryset = IntegrationJournal.objects.annotate(line_count=Count("lines")).order_by("-pk")
     filterset_fields = ["status", "legal_entity"]
     title = gettext_lazy("Project Operations integration journals")
 

@@ -20,6 +20,10 @@ class TablePage(PermissionRequiredMixin, SingleTableMixin, FilterView):
     intro = ""
     bulk_actions: tuple = ()
 
+    @property
+    def model(self):  # django-filter builds the filter form from the queryset's model
+        return self.queryset.model
+
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         user = self.request.user

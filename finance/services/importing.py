@@ -214,12 +214,15 @@ def import_from_staging(*, triggered_by: str, proposal_number: str = "") -> Impo
 
 def _journalize_and_post(cursor, run: ImportRun) -> None:
     params = {"run": run.pk}
+    # ON COMMIT DROP is not enough when a caller's transaction wraps the run: drop it ourselves.
+    cursor.execute("DROP TABLE IF EXISTS import_batch")
     cursor.execute(CLASSIFY_SQL)
     cursor.execute(MARK_WAITING_SQL)
     run.waiting_rows = cursor.rowcount
     cursor.execute(CREATE_JOURNALS_SQL, params)
     cursor.execute(CREATE_LINES_SQL, params)
     run.journal_lines = cursor.rowcount
+    cursor.execute("DROP TABLE import_batch")
     for statement in (CREATE_VOUCHERS_SQL, CREATE_LEDGER_ENTRIES_SQL, CREATE_PROJECT_TRANSACTIONS_SQL):
         cursor.execute(statement, params)
     cursor.execute(MARK_POSTED_SQL, params)

@@ -1,0 +1,121 @@
+"""Every page and action, for every persona: allowed, 403, or the login page (issue #2).
+
+A refused POST must change nothing; GET on an action is not allowed at all.
+"""
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from dataverse.models import Actual, Invoice, ProjectContract, TimeEntry
+from finance.models import ImportRun, InvoiceProposal, ProjectInvoice, Voucher
+from projinv.dualwrite.models import DataverseChange
+
+from .helpers import post, run_pipeline_to_proposal
+
+PM, ACC, AR, INT, OUT = "pm", "accountant", "arclerk", "integration", "outsider"
+EVERYONE = {PM, ACC, AR, INT, OUT}
+
+# url name, kwargs key (an object made by the fixture), who may see it
+PAGES = [
+    ("home", None, EVERYONE),
+    ("dataverse:entries", None, {PM}),
+    ("dataverse:actuals", None, {PM, ACC, INT}),
+    ("dataverse:backlog", None, {PM}),
+    ("dataverse:contracts", None, {PM}),
+    ("dataverse:invoices", None, {PM, ACC, INT}),
+    ("dataverse:invoice_detail", "invoice", {PM, ACC, INT}),
+    ("finance:staging", None, {ACC, INT}),
+    ("finance:imports", None, {ACC, INT}),
+    ("finance:journals", None, {ACC}),
+    ("finance:transactions", None, {ACC}),
+    ("finance:proposals", None, {ACC, AR}),
+    ("finance:proposal_detail", "proposal", {ACC, AR}),
+    ("finance:invoices", None, {ACC, AR}),
+    ("finance:customer_transactions", None, {ACC, AR}),
+    ("finance:vouchers", None, {ACC, AR}),
+    ("finance:voucher_detail", "voucher", {ACC, AR}),
+    ("dualwrite:changes", None, {INT}),
+]
+
+ACTIONS = [
+    ("dataverse:entries_submit", None, {PM}),
+    ("dataverse:entries_approve", None, {PM}),
+    ("dataverse:backlog_ready", None, {PM}),
+    ("dataverse:backlog_not_ready", None, {PM}),
+    ("dataverse:invoice_create", "contract", {PM}),
+    ("dataverse:invoice_confirm", "draft", {PM}),
+    ("finance:import_run", None, {ACC, AR}),
+    ("finance:proposal_import", "proposal", {ACC, AR}),
+    ("finance:proposal_post", "proposal", {ACC, AR}),
+    ("dualwrite:retry", "source", {INT}),
+    ("dualwrite:sweep", None, {INT}),
+]
+
+
+@pytest.fixture
+def objects(world, db):
+    """An invoice posted all the way, a second contract's draft, and the users."""
+    invoice, proposal = run_pipeline_to_proposal("PC-1001")
+    voucher = post(proposal).voucher
+    User.objects.create_user(OUT, password="x")
+    from .helpers import invoice_contract
+
+    draft = invoice_contract("PC-1002")
+    return {
+        "invoice": {"pk": invoice.pk}, "proposal": {"pk": proposal.pk}, "voucher": {"pk": voucher.pk},
+        "contract": {"contract_pk": ProjectContract.objects.get(number="PC-1002").pk}, "draft": {"pk": draft.pk},
+        "source": {"source": "dataverse"},
+    }
+
+
+def state():
+    """A fingerprint of everything a refused action might have changed."""
+    return (
+        list(TimeEntry.objects.order_by("pk").values_list("status", flat=True)),
+        list(Actual.objects.order_by("pk").values_list("billing_status", flat=True)),
+        list(Invoice.objects.order_by("pk").values_list("status", flat=True)),
+        list(InvoiceProposal.objects.order_by("pk").values_list("status", flat=True)),
+        ProjectInvoice.objects.count(), ImportRun.objects.count(), Voucher.objects.count(),
+        list(DataverseChange.objects.order_by("pk").values_list("status", "attempts")),
+    )
+
+
+def url_for(name, key, objects):
+    return reverse(name, kwargs=objects[key] if key else None)
+
+
+@pytest.mark.django_db(databases=["default", "finance"])
+@pytest.mark.parametrize("name,key,allowed", PAGES, ids=[p[0] for p in PAGES])
+def test_it_shows_each_page_only_to_its_roles(name, key, allowed, objects, client, as_user):
+    url = url_for(name, key, objects)
+    response = client.get(url)
+    assert response.status_code == 302 and response.url.startswith(reverse("login")), "anonymous → login"
+    outcome = {username: as_user(User.objects.get(username=username)).get(url).status_code for username in EVERYONE}
+    assert outcome == {u: 200 if u in allowed else 403 for u in EVERYONE}
+
+
+@pytest.mark.django_db(databases=["default", "finance"])
+@pytest.mark.parametrize("name,key,allowed", ACTIONS, ids=[a[0] for a in ACTIONS])
+def test_it_refuses_each_action_to_other_roles_and_changes_nothing(name, key, allowed, objects, client, as_user):
+    url = url_for(name, key, objects)
+    before = state()
+    response = client.post(url)
+    assert response.status_code == 302 and response.url.startswith(reverse("login"))
+    for username in EVERYONE - allowed:
+        assert as_user(User.objects.get(username=username)).post(url).status_code == 403, username
+    assert state() == before
+
+
+@pytest.mark.django_db(databases=["default", "finance"])
+@pytest.mark.parametrize("name,key,allowed", ACTIONS, ids=[a[0] for a in ACTIONS])
+def test_it_accepts_state_changes_only_as_post(name, key, allowed, objects, as_user):
+    user = User.objects.get(username=sorted(allowed)[0])
+    assert as_user(user).get(url_for(name, key, objects)).status_code == 405
+
+
+@pytest.mark.django_db(databases=["default", "finance"])
+def test_it_keeps_the_admin_to_staff(objects, as_user):
+    response = as_user(User.objects.get(username=PM)).get(reverse("admin:index"))
+    assert response.status_code == 302 and "/admin/login/" in response.url
+    assert as_user(User.objects.get(username="admin")).get(reverse("admin:index")).status_code == 200
