@@ -1,0 +1,82 @@
+"""Approval creates the actuals (domain.md §2.2); bad input changes nothing."""
+
+from decimal import Decimal
+
+import pytest
+from django.contrib.auth.models import User
+from django.urls import reverse
+
+from dataverse.models import Actual, BillingStatus, TimeEntry, TransactionConnection, TransactionType
+from dataverse.services import entries
+from projinv.domain import DomainError
+from projinv.dualwrite.models import DataverseChange
+
+pytestmark = pytest.mark.django_db(databases=["default", "finance"])
+
+
+def submitted_entry(hours="8"):
+    entry = TimeEntry.objects.filter(status=TimeEntry.Status.SUBMITTED, role__name="Consultant").first()
+    TimeEntry.objects.filter(pk=entry.pk).update(hours=Decimal(hours))
+    return entry
+
+
+def test_it_creates_cost_and_unbilled_sales_on_approval(world):
+    entry = submitted_entry("8")  # the worked example: 8 h at cost 100 and price 200
+    new_ids = entries.approve_time_entries(entry_ids=[entry.pk], by=world["pm"])
+
+    actuals = {a.transaction_type: a for a in Actual.objects.filter(pk__in=new_ids)}
+    cost, unbilled = actuals[TransactionType.COST], actuals[TransactionType.UNBILLED_SALES]
+    assert (cost.quantity, cost.amount, cost.currency) == (Decimal(8), Decimal(800), "USD")
+    assert (unbilled.quantity, unbilled.amount) == (Decimal(8), Decimal(1600))
+    assert unbilled.billing_status == BillingStatus.UNBILLED_SALES_CREATED
+    assert unbilled.contract.number == "PC-1001" and not unbilled.skip_sync
+    assert TransactionConnection.objects.filter(transaction1=unbilled, transaction2=cost).exists()
+    entry.refresh_from_db()
+    assert entry.status == TimeEntry.Status.APPROVED and entry.approved_by == world["pm"]
+
+
+def test_it_queues_the_new_actuals_for_finance_in_the_same_transaction(world, django_capture_on_commit_callbacks):
+    entry = submitted_entry()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        new_ids = entries.approve_time_entries(entry_ids=[entry.pk], by=world["pm"])
+    change = DataverseChange.objects.latest("pk")
+    uuids = {str(u) for u in Actual.objects.filter(pk__in=new_ids).values_list("uuid", flat=True)}
+    assert {row["msdyn_actualid"] for row in change.payload} == uuids
+    assert len(callbacks) == 1  # the relay is enqueued only after commit
+
+
+def test_it_refuses_to_approve_what_is_not_submitted_and_changes_nothing(world):
+    approved = TimeEntry.objects.filter(status=TimeEntry.Status.APPROVED).first()
+    submitted = submitted_entry()
+    before = (Actual.objects.count(), DataverseChange.objects.count())
+    with pytest.raises(DomainError, match="not Submitted"):
+        entries.approve_time_entries(entry_ids=[submitted.pk, approved.pk], by=world["pm"])
+    submitted.refresh_from_db()
+    assert submitted.status == TimeEntry.Status.SUBMITTED
+    assert (Actual.objects.count(), DataverseChange.objects.count()) == before
+
+
+def test_it_leaves_no_outbox_row_when_the_approval_rolls_back(world):
+    """A missing price fails the approval after the first actuals were built: nothing stays."""
+    entry = submitted_entry()
+    entry.role.prices.filter(price_list__name="USPM sales 2026").delete()
+    before = (Actual.objects.count(), DataverseChange.objects.count())
+    with pytest.raises(DomainError, match="No sales price"):
+        entries.approve_time_entries(entry_ids=[entry.pk], by=world["pm"])
+    assert (Actual.objects.count(), DataverseChange.objects.count()) == before
+
+
+def test_it_shows_the_refusal_to_the_user(world, as_user):
+    approved = TimeEntry.objects.filter(status=TimeEntry.Status.APPROVED).first()
+    response = as_user(world["pm"]).post(reverse("dataverse:entries_approve"), {"selection": [approved.pk]},
+                                         follow=True)
+    assert "not Submitted" in response.content.decode()
+
+
+def test_it_keeps_actuals_out_of_reach_of_the_admin(world, as_user):
+    actual = Actual.objects.first()
+    admin = as_user(User.objects.get(username="admin"))
+    assert admin.get(reverse("admin:dataverse_actual_change", args=[actual.pk])).status_code == 200  # view only
+    response = admin.post(reverse("admin:dataverse_actual_change", args=[actual.pk]), {"description": "edited"})
+    assert response.status_code == 403
+    assert admin.post(reverse("admin:dataverse_actual_delete", args=[actual.pk]), {"post": "yes"}).status_code == 403

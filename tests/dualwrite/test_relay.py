@@ -1,0 +1,138 @@
+"""The relay delivers at least once; the receiving side's keys make it effectively once."""
+
+import dataclasses
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connections
+from django.test import override_settings
+from django.utils import timezone
+
+from finance.models import ActualStaging
+from projinv.dualwrite import relay, tasks
+from projinv.dualwrite.maps import MAPS
+from projinv.dualwrite.models import Change, DataverseChange
+
+BOTH = ["default", "finance"]
+
+
+def actuals_change():
+    return DataverseChange.objects.filter(map_code="msdyn_actuals").order_by("pk").first()
+
+
+def snapshot():
+    return (
+        sorted(ActualStaging.objects.values_list("dataverse_actual_id", flat=True)),
+        list(DataverseChange.objects.order_by("pk").values_list("status", flat=True)),
+    )
+
+
+def run_concurrently(target, times=2):
+    barrier = threading.Barrier(times)
+    results = []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(target())
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=worker) for _ in range(times)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_delivers_a_change_once_when_the_task_runs_twice(world):
+    change = actuals_change()
+    assert tasks.deliver_change("dataverse", change.pk) is True
+    once = snapshot()
+    assert tasks.deliver_change("dataverse", change.pk) is False
+    assert snapshot() == once
+    assert ActualStaging.objects.count() == change.row_count
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_redelivers_after_success_without_a_duplicate(world):
+    """The broker hands out a delivered change again (a lost acknowledgement)."""
+    change = actuals_change()
+    relay.deliver(source="dataverse", change_id=change.pk)
+    once = snapshot()
+    DataverseChange.objects.filter(pk=change.pk).update(status=Change.Status.PENDING, delivered_at=None)
+    assert relay.deliver(source="dataverse", change_id=change.pk) is True
+    assert snapshot() == once
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_redelivers_a_change_whose_worker_died_after_the_receiving_commit(world):
+    change = actuals_change()
+    # The worker claimed it, the finance side committed, then the worker was killed before its ack.
+    MAPS["msdyn_actuals"].deliver_payload(change.payload)
+    DataverseChange.objects.filter(pk=change.pk).update(
+        claimed_at=timezone.now() - timedelta(minutes=10), attempts=1)
+    staged = ActualStaging.objects.count()
+
+    assert change.pk in relay.due_changes("dataverse")  # the sweeper sees the expired claim
+    assert relay.deliver(source="dataverse", change_id=change.pk) is True
+    assert ActualStaging.objects.count() == staged
+    assert DataverseChange.objects.get(pk=change.pk).status == Change.Status.DELIVERED
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_does_not_hand_out_a_change_that_a_live_worker_holds(world):
+    change = actuals_change()
+    DataverseChange.objects.filter(pk=change.pk).update(claimed_at=timezone.now())
+    assert change.pk not in relay.due_changes("dataverse")
+    assert relay.deliver(source="dataverse", change_id=change.pk) is False
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_records_a_failure_backs_off_and_then_parks_it_in_the_error_queue(world, monkeypatch):
+    def refuse(_payload):
+        raise RuntimeError("Line property Not available doesn't exist")
+
+    monkeypatch.setitem(MAPS, "msdyn_actuals", dataclasses.replace(MAPS["msdyn_actuals"], deliver=refuse))
+    change = actuals_change()
+    with override_settings(DUALWRITE={"MAX_ATTEMPTS": 2, "BACKOFF_SECONDS": 5, "CLAIM_SECONDS": 120,
+                                      "CHUNK_ROWS": 1000}):
+        assert relay.deliver(source="dataverse", change_id=change.pk) is False
+        change.refresh_from_db()
+        assert change.status == Change.Status.PENDING and change.attempts == 1
+        assert "Line property Not available" in change.last_error
+        assert change.next_attempt_at > timezone.now()  # backing off: not due yet
+        assert change.pk not in relay.due_changes("dataverse")
+
+        DataverseChange.objects.filter(pk=change.pk).update(next_attempt_at=timezone.now())
+        relay.deliver(source="dataverse", change_id=change.pk)
+        change.refresh_from_db()
+        assert change.status == Change.Status.FAILED and change.attempts == 2
+    assert not ActualStaging.objects.exists()
+
+    monkeypatch.undo()
+    assert relay.retry(source="dataverse", change_ids=[change.pk]) == 1
+    assert relay.deliver(source="dataverse", change_id=change.pk) is True
+    assert ActualStaging.objects.count() == change.row_count
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_it_delivers_exactly_once_when_two_workers_race(world):
+    change = actuals_change()
+    results = run_concurrently(lambda: relay.deliver(source="dataverse", change_id=change.pk))
+    assert sorted(results) == [False, True]
+    assert ActualStaging.objects.count() == change.row_count
+
+
+@pytest.mark.django_db(transaction=True, databases=BOTH)
+def test_it_sweeps_twice_at_once_without_losing_or_doubling_anything(world):
+    """Two sweepers enqueue the same due changes; the claims let each be delivered once."""
+    due = relay.due_changes("dataverse")
+    assert run_concurrently(tasks.sweep_outbox) == [len(due), len(due)]
+    results = run_concurrently(relay.deliver_due)
+    assert sum(results) == len(due)
+    assert set(DataverseChange.objects.values_list("status", flat=True)) == {Change.Status.DELIVERED}
+    assert ActualStaging.objects.count() == sum(DataverseChange.objects.values_list("row_count", flat=True))

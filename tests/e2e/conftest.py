@@ -1,0 +1,107 @@
+"""A real django-q2 cluster process working on the test databases, and a polling helper."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from urllib.parse import quote
+
+import dj_database_url
+import pytest
+from django.db import connections
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 30
+
+
+def wait_until(predicate, timeout=60, interval=0.25, message=None):
+    """Poll `predicate` until it returns something truthy, and return that; raise on timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() >= deadline:
+            what = message or getattr(predicate, "__name__", repr(predicate))
+            raise AssertionError(f"Timed out after {timeout}s waiting for {what} (last value: {value!r})")
+        time.sleep(interval)
+
+
+def database_url(alias: str) -> str:
+    """The URL of a test database as dj-database-url reads it back, for another process."""
+    s = connections[alias].settings_dict
+    host = s["HOST"] or ""
+    if host.startswith("/"):  # the embedded server's Unix socket directory
+        host = quote(host, safe="")
+    elif ":" in host:  # an IPv6 address
+        host = f"[{host}]"
+    auth = quote(s["USER"] or "", safe="")
+    if s["PASSWORD"]:
+        auth += ":" + quote(s["PASSWORD"], safe="")
+    port = f":{s['PORT']}" if s["PORT"] else ""
+    url = f"postgres://{auth}@{host}{port}/{quote(s['NAME'], safe='')}"
+    parsed = dj_database_url.parse(url)
+    # The cluster must land on exactly this database, or it works on the developer's data.
+    assert (parsed["NAME"], parsed["HOST"], parsed["USER"]) == (s["NAME"], s["HOST"] or "", s["USER"] or ""), url
+    return url
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    # Keep each phase's report on the test item, so fixtures know in teardown whether it failed.
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture
+def cluster(request, transactional_db, tmp_path):
+    """`manage.py qcluster` on the test databases; the test's commits are what it sees.
+
+    Depending on `transactional_db` makes the test data committed, and makes the databases be
+    flushed only after the cluster has stopped.
+    """
+    env = {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "tests.settings",
+        "DATABASE_URL": database_url("default"),
+        "FINANCE_DATABASE_URL": database_url("finance"),
+        "PYTHONUNBUFFERED": "1",
+    }
+    log_path = tmp_path / "qcluster.log"
+    with open(log_path, "wb") as log:
+        # Its own session: the workers it forks can be killed with it if it hangs on stop.
+        process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
+                                   stderr=subprocess.STDOUT, start_new_session=True)
+
+    def running():
+        if process.poll() is not None:
+            raise AssertionError(f"qcluster exited with {process.returncode}:\n{log_path.read_text()}")
+        return "running." in log_path.read_text()
+
+    try:
+        wait_until(running, timeout=STARTUP_SECONDS, message="the django-q2 cluster to start")
+        yield process
+    finally:
+        _stop(process)
+        failed = any(getattr(getattr(request.node, f"report_{when}", None), "failed", False)
+                     for when in ("setup", "call"))
+        if failed or process.returncode not in (0, -signal.SIGTERM):
+            print(f"--- qcluster output ({log_path}) ---\n{log_path.read_text()}")
+
+
+def _stop(process: subprocess.Popen) -> None:
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)  # graceful: the sentinel stops its workers
+        try:
+            process.wait(timeout=15)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # the group of the process we started, workers included
+    except ProcessLookupError:
+        pass
+    process.wait(timeout=10)
