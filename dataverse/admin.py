@@ -81,6 +81,16 @@ class InvoiceAdmin(ReadOnlyWhenAdmin):
         return False  # invoices are created from the backlog, never by hand
 
 
+@admin.register(models.InvoiceLine)
+class InvoiceLineAdmin(ReadOnlyAdmin):
+    list_display = ["invoice", "contract_line", "amount", "tax", "extended_amount"]
+
+
+@admin.register(models.RolePrice, models.ContractLine)
+class ContractTermsAdmin(admin.ModelAdmin):
+    pass
+
+
 @admin.register(models.InvoiceLineDetail)
 class InvoiceLineDetailAdmin(ReadOnlyAdmin):
     list_display = ["invoice", "transaction_class", "quantity", "amount", "currency"]

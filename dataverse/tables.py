@@ -1,17 +1,16 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from projinv.columns import MoneyColumn, QuantityColumn, RateColumn
+
 from .models import Actual, Invoice, InvoiceLineDetail, ProjectContract, TimeEntry
-
-NUMBER = {"td": {"class": "number"}, "th": {"class": "number"}}
-
 
 class TimeEntryTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     resource = tables.Column(accessor="resource__name", verbose_name=_("resource"))
     project = tables.Column(accessor="project__number", verbose_name=_("project"))
     role = tables.Column(accessor="role__name", verbose_name=_("role"))
-    hours = tables.Column(attrs=NUMBER)
+    hours = QuantityColumn()
 
     class Meta:
         model = TimeEntry
@@ -22,9 +21,11 @@ class ActualTable(tables.Table):
     project = tables.Column(accessor="project__number", verbose_name=_("project"))
     contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
     invoice = tables.Column(accessor="invoice__number", verbose_name=_("invoice"))
-    quantity = tables.Column(attrs=NUMBER)
-    amount = tables.Column(attrs=NUMBER)
-    accounting_amount = tables.Column(attrs=NUMBER)
+    quantity = QuantityColumn()
+    amount = MoneyColumn()
+    accounting_amount = MoneyColumn()
+    exchange_rate = RateColumn()
+    pk = tables.Column(verbose_name="#")
 
     class Meta:
         model = Actual
@@ -37,9 +38,9 @@ class BacklogTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
     resource = tables.Column(accessor="resource__name", verbose_name=_("resource"))
-    quantity = tables.Column(attrs=NUMBER)
-    price = tables.Column(attrs=NUMBER)
-    amount = tables.Column(attrs=NUMBER)
+    quantity = QuantityColumn()
+    price = MoneyColumn()
+    amount = MoneyColumn()
 
     class Meta:
         model = Actual
@@ -62,8 +63,8 @@ class InvoiceTable(tables.Table):
     number = tables.Column(linkify=("dataverse:invoice_detail", [tables.A("pk")]))
     contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
     customer = tables.Column(accessor="customer__name", verbose_name=_("customer"))
-    amount = tables.Column(attrs=NUMBER)
-    total = tables.Column(attrs=NUMBER)
+    amount = MoneyColumn()
+    total = MoneyColumn()
 
     class Meta:
         model = Invoice
@@ -73,10 +74,10 @@ class InvoiceTable(tables.Table):
 
 class InvoiceLineDetailTable(tables.Table):
     line = tables.Column(accessor="invoice_line__contract_line__name", verbose_name=_("contract line"))
-    quantity = tables.Column(attrs=NUMBER)
-    price = tables.Column(attrs=NUMBER)
-    amount = tables.Column(attrs=NUMBER)
-    tax = tables.Column(attrs=NUMBER)
+    quantity = QuantityColumn()
+    price = MoneyColumn()
+    amount = MoneyColumn()
+    tax = MoneyColumn()
 
     class Meta:
         model = InvoiceLineDetail

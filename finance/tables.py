@@ -1,6 +1,8 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
+from projinv.columns import MoneyColumn, QuantityColumn, RateColumn, ShortIdColumn
+
 from .models import (
     ActualStaging,
     CustomerTransaction,
@@ -13,13 +15,12 @@ from .models import (
     Voucher,
 )
 
-NUMBER = {"td": {"class": "number"}, "th": {"class": "number"}}
-
-
 class StagingTable(tables.Table):
-    quantity = tables.Column(attrs=NUMBER)
-    amount = tables.Column(attrs=NUMBER)
-    accounting_amount = tables.Column(attrs=NUMBER)
+    dataverse_actual_id = ShortIdColumn()
+    exchange_rate = RateColumn()
+    quantity = QuantityColumn()
+    amount = MoneyColumn()
+    accounting_amount = MoneyColumn()
 
     class Meta:
         model = ActualStaging
@@ -29,6 +30,7 @@ class StagingTable(tables.Table):
 
 
 class ImportRunTable(tables.Table):
+    pk = tables.Column(verbose_name=_("run"))
     class Meta:
         model = ImportRun
         fields = ("pk", "started_at", "finished_at", "status", "triggered_by", "proposal_number", "journal_lines",
@@ -36,7 +38,7 @@ class ImportRunTable(tables.Table):
 
 
 class JournalTable(tables.Table):
-    line_count = tables.Column(verbose_name=_("lines"), attrs=NUMBER)
+    line_count = tables.Column(verbose_name=_("lines"), attrs={"td": {"class": "number"}})
 
     class Meta:
         model = IntegrationJournal
@@ -44,8 +46,10 @@ class JournalTable(tables.Table):
 
 
 class ProjectTransactionTable(tables.Table):
-    amount = tables.Column(attrs=NUMBER)
-    accounting_amount = tables.Column(attrs=NUMBER)
+    quantity = QuantityColumn()
+    exchange_rate = RateColumn()
+    amount = MoneyColumn()
+    accounting_amount = MoneyColumn()
 
     class Meta:
         model = ProjectTransaction
@@ -55,7 +59,8 @@ class ProjectTransactionTable(tables.Table):
 
 class ProposalTable(tables.Table):
     number = tables.Column(linkify=("finance:proposal_detail", [tables.A("pk")]))
-    amount = tables.Column(attrs=NUMBER)
+    tax = MoneyColumn()
+    amount = MoneyColumn()
 
     class Meta:
         model = InvoiceProposal
@@ -64,10 +69,10 @@ class ProposalTable(tables.Table):
 
 
 class ProposalLineTable(tables.Table):
-    quantity = tables.Column(attrs=NUMBER)
-    price = tables.Column(attrs=NUMBER)
-    amount = tables.Column(attrs=NUMBER)
-    tax = tables.Column(attrs=NUMBER)
+    quantity = QuantityColumn()
+    price = MoneyColumn()
+    amount = MoneyColumn()
+    tax = MoneyColumn()
 
     class Meta:
         model = InvoiceProposalLine
@@ -78,7 +83,8 @@ class ProjectInvoiceTable(tables.Table):
     voucher = tables.Column(linkify=("finance:voucher_detail", [tables.A("voucher_id")]),
                             accessor="voucher__number", verbose_name=_("voucher"))
     proposal = tables.Column(accessor="proposal__number", verbose_name=_("proposal"))
-    total = tables.Column(attrs=NUMBER)
+    total = MoneyColumn()
+    accounting_total = MoneyColumn()
 
     class Meta:
         model = ProjectInvoice
@@ -88,7 +94,8 @@ class ProjectInvoiceTable(tables.Table):
 
 class CustomerTransactionTable(tables.Table):
     invoice = tables.Column(accessor="invoice__number", verbose_name=_("invoice"))
-    amount = tables.Column(attrs=NUMBER)
+    amount = MoneyColumn()
+    accounting_amount = MoneyColumn()
 
     class Meta:
         model = CustomerTransaction

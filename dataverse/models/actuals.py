@@ -44,7 +44,7 @@ class BillingStatus(models.TextChoices):
 
 
 class AdjustmentStatus(models.TextChoices):
-    NONE = "", _("(none)")
+    NONE = "", "—"
     IN_PROCESS = "in_process", _("In process")
     ADJUSTED = "adjusted", _("Adjusted")
     UNADJUSTABLE = "unadjustable", _("Unadjustable")

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from projinv.money import CurrencyField, MoneyField
 
+from .staging import TransactionClass, TransactionType
+
 
 class IntegrationJournal(models.Model):
     class Status(models.TextChoices):
@@ -58,8 +60,8 @@ class ProjectTransaction(models.Model):
     dataverse_actual_id = models.UUIDField(_("Dataverse actual"), unique=True)
     legal_entity = models.CharField(_("legal entity"), max_length=10)
     project_number = models.CharField(_("project"), max_length=20)
-    transaction_type = models.CharField(_("transaction type"), max_length=20)
-    transaction_class = models.CharField(_("transaction class"), max_length=20)
+    transaction_type = models.CharField(_("transaction type"), max_length=20, choices=TransactionType.choices)
+    transaction_class = models.CharField(_("transaction class"), max_length=20, choices=TransactionClass.choices)
     accounting_date = models.DateField(_("accounting date"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
     amount = MoneyField(_("amount"))

@@ -6,6 +6,22 @@ from django.utils.translation import gettext_lazy as _
 from projinv.money import CurrencyField, MoneyField
 
 
+class TransactionType(models.TextChoices):
+    """Finance's reading of the Dataverse transaction types it receives."""
+
+    COST = "cost", _("Cost")
+    UNBILLED_SALES = "unbilled_sales", _("Unbilled sales")
+    BILLED_SALES = "billed_sales", _("Billed sales")
+
+
+class TransactionClass(models.TextChoices):
+    TIME = "time", _("Hour")
+    EXPENSE = "expense", _("Expense")
+    MATERIAL = "material", _("Item")
+    MILESTONE = "milestone", _("On-account")
+    FEE = "fee", _("Fee")
+
+
 class ActualStaging(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
@@ -15,7 +31,6 @@ class ActualStaging(models.Model):
         INVOICED = "invoiced", _("Invoiced")
 
     class WaitReason(models.TextChoices):
-        NONE = "", _("(none)")
         LEGAL_ENTITY_MISSING = "legal_entity_missing", _("The legal entity is not set up in finance")
         POSTING_SETUP_MISSING = "posting_setup_missing", _("The legal entity has no posting set-up")
         EXCHANGE_RATE_MISSING = "exchange_rate_missing", _("No exchange rate for the currency on the accounting date")
@@ -24,8 +39,8 @@ class ActualStaging(models.Model):
 
     dataverse_actual_id = models.UUIDField(_("Dataverse actual"), unique=True)
     legal_entity = models.CharField(_("legal entity"), max_length=10)
-    transaction_type = models.CharField(_("transaction type"), max_length=20)
-    transaction_class = models.CharField(_("transaction class"), max_length=20)
+    transaction_type = models.CharField(_("transaction type"), max_length=20, choices=TransactionType.choices)
+    transaction_class = models.CharField(_("transaction class"), max_length=20, choices=TransactionClass.choices)
     billing_type = models.CharField(_("billing type"), max_length=20)
     project_number = models.CharField(_("project"), max_length=20)
     contract_number = models.CharField(_("contract"), max_length=20, blank=True)
@@ -45,7 +60,7 @@ class ActualStaging(models.Model):
 
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.RECEIVED)
     wait_reason = models.CharField(_("waiting because"), max_length=30, choices=WaitReason.choices, blank=True,
-                                   default=WaitReason.NONE)
+                                   default="")
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
 
     # Accounting details, filled when finance posts; the bridge carries them back to Dataverse.

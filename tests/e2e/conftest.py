@@ -11,6 +11,7 @@ from urllib.parse import quote
 import dj_database_url
 import pytest
 from django.db import connections
+from django_q.tasks import async_task, fetch
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 30
@@ -76,20 +77,28 @@ def cluster(request, transactional_db, tmp_path):
         process = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=ROOT, env=env, stdout=log,
                                    stderr=subprocess.STDOUT, start_new_session=True)
 
-    def running():
-        if process.poll() is not None:
-            raise AssertionError(f"qcluster exited with {process.returncode}:\n{log_path.read_text()}")
-        return "running." in log_path.read_text()
-
+    started = False
     try:
-        wait_until(running, timeout=STARTUP_SECONDS, message="the django-q2 cluster to start")
+        # A first task proves the cluster works on the test databases before the test relies on it.
+        task_id = async_task("os.getpid")
+
+        def answered():
+            if process.poll() is not None:
+                raise AssertionError(f"qcluster exited with {process.returncode}")
+            return fetch(task_id)
+
+        task = wait_until(answered, timeout=STARTUP_SECONDS, message="the django-q2 cluster to run a first task")
+        assert task.success and task.result != os.getpid(), task.result
+        started = True
         yield process
     finally:
         _stop(process)
-        failed = any(getattr(getattr(request.node, f"report_{when}", None), "failed", False)
-                     for when in ("setup", "call"))
-        if failed or process.returncode not in (0, -signal.SIGTERM):
-            print(f"--- qcluster output ({log_path}) ---\n{log_path.read_text()}")
+        if not started or _failed(request.node) or process.returncode not in (0, -signal.SIGTERM):
+            print(f"--- qcluster output (exit {process.returncode}) ---\n{log_path.read_text()}")
+
+
+def _failed(item) -> bool:
+    return any(getattr(getattr(item, f"report_{when}", None), "failed", False) for when in ("setup", "call"))
 
 
 def _stop(process: subprocess.Popen) -> None:

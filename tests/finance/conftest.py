@@ -23,6 +23,8 @@ DAY = date(2026, 3, 10)
 class Staging:
     """Builds staging rows as Dataverse would send them (USPM, USD, PRJ-1001 unless told) and stages them."""
 
+    DAY = DAY
+
     def row(self, **fields) -> dict:
         row = dict(
             actual_id=uuid.uuid4(), legal_entity="USPM", transaction_type="unbilled_sales", transaction_class="time",
