@@ -14,7 +14,13 @@ $PY manage.py load_demo
 
 $PY manage.py qcluster & cluster=$!
 $PY manage.py runserver --noreload "$ADDR" & web=$!
-stop() { kill "$cluster" "$web" 2>/dev/null || true; wait "$cluster" "$web" 2>/dev/null || true; }
+stop() {
+  trap - INT TERM EXIT
+  # SIGINT, not SIGTERM: both shut down cleanly and release their hold on the database.
+  kill -INT "$cluster" "$web" 2>/dev/null || true
+  wait "$cluster" "$web" 2>/dev/null || true
+  [ -n "${DATABASE_URL:-}" ] || $PY -m projinv.embedded_db stop
+}
 trap stop INT TERM EXIT
 
 for _ in $(seq 1 60); do  # wait until the portal answers before saying where it is
