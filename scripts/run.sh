@@ -16,8 +16,9 @@ $PY manage.py qcluster & cluster=$!
 $PY manage.py runserver --noreload "$ADDR" & web=$!
 stop() {
   trap - INT TERM EXIT
-  # SIGINT, not SIGTERM: both shut down cleanly and release their hold on the database.
-  kill -INT "$cluster" "$web" 2>/dev/null || true
+  echo "Stopping projinv…"
+  # Background jobs of a script ignore SIGINT, so forward a TERM; the cluster finishes its tasks.
+  kill -TERM "$cluster" "$web" 2>/dev/null || true
   wait "$cluster" "$web" 2>/dev/null || true
   [ -n "${DATABASE_URL:-}" ] || $PY -m projinv.embedded_db stop
 }
