@@ -14,6 +14,7 @@ run: $(RUNTIME_STAMP)
 	@scripts/run.sh
 
 test: $(DEV_STAMP) chromium
+	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
 bench: $(RUNTIME_STAMP)

@@ -5,6 +5,7 @@ from projinv.columns import MoneyColumn, QuantityColumn, RateColumn
 
 from .models import Actual, Invoice, InvoiceLineDetail, ProjectContract, TimeEntry
 
+
 class TimeEntryTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     resource = tables.Column(accessor="resource__name", verbose_name=_("resource"))

@@ -15,6 +15,7 @@ from .models import (
     Voucher,
 )
 
+
 class StagingTable(tables.Table):
     dataverse_actual_id = ShortIdColumn()
     exchange_rate = RateColumn()

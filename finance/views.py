@@ -1,7 +1,7 @@
 """Finance pages: thin views over the services (design.md §5)."""
 
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, Sum
+from django.db.models import Count
 from django.shortcuts import get_object_or_404, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy

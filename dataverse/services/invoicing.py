@@ -138,10 +138,10 @@ def create_billing_actuals(*, invoice: Invoice) -> list[int]:
     TransactionConnection.objects.bulk_create(
         [TransactionConnection(transaction1=r, transaction1_role=Role.REVERSING,
                                transaction2=d.actual, transaction2_role=Role.ORIGINAL)
-         for r, d in zip(reversals, details)]
+         for r, d in zip(reversals, details, strict=True)]
         + [TransactionConnection(transaction1=b, transaction1_role=Role.BILLED_SALES,
                                  transaction2=d.actual, transaction2_role=Role.UNBILLED_SALES)
-           for b, d in zip(billed, details)]
+           for b, d in zip(billed, details, strict=True)]
     )
     Actual.objects.filter(pk__in=[d.actual_id for d in details]).update(
         billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED

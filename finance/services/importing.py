@@ -189,20 +189,19 @@ UPDATE finance_invoiceproposal p SET import_message = r.message
 def import_from_staging(*, triggered_by: str, proposal_number: str = "") -> ImportRun:
     """Run Import from staging once, for all proposals or for one ("Import lines")."""
     try:
-        with transaction.atomic(using="finance"):
-            with connections["finance"].cursor() as cursor:
-                cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK])
-                if not cursor.fetchone()[0]:
-                    return ImportRun.objects.create(
-                        triggered_by=triggered_by, proposal_number=proposal_number,
-                        status=ImportRun.Status.SKIPPED, finished_at=timezone.now(),
-                    )
-                run = ImportRun.objects.create(triggered_by=triggered_by, proposal_number=proposal_number)
-                _journalize_and_post(cursor, run)
-                _create_proposal_lines(cursor, run, proposal_number)
-                run.status, run.finished_at = ImportRun.Status.SUCCEEDED, timezone.now()
-                run.save()
-                return run
+        with transaction.atomic(using="finance"), connections["finance"].cursor() as cursor:
+            cursor.execute("SELECT pg_try_advisory_xact_lock(%s)", [IMPORT_LOCK])
+            if not cursor.fetchone()[0]:
+                return ImportRun.objects.create(
+                    triggered_by=triggered_by, proposal_number=proposal_number,
+                    status=ImportRun.Status.SKIPPED, finished_at=timezone.now(),
+                )
+            run = ImportRun.objects.create(triggered_by=triggered_by, proposal_number=proposal_number)
+            _journalize_and_post(cursor, run)
+            _create_proposal_lines(cursor, run, proposal_number)
+            run.status, run.finished_at = ImportRun.Status.SUCCEEDED, timezone.now()
+            run.save()
+            return run
     except Exception as exc:
         log.exception("Import from staging failed")
         ImportRun.objects.create(

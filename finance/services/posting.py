@@ -3,7 +3,7 @@
 from datetime import date
 
 from django.db import connections, transaction
-from django.db.models import F, Sum
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from projinv.domain import DomainError
@@ -58,7 +58,9 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     rate = exchange_rate(from_currency=proposal.currency, to_currency=accounting_currency, on=proposal.invoice_date)
 
     lines = proposal.lines.all()
-    revenue = sum((round_money(amount * rate, accounting_currency) for amount in lines.values_list("amount", flat=True)),
+    # Each line is converted and rounded on its own; the AR debit is their sum, so the voucher balances.
+    revenue = sum((round_money(amount * rate, accounting_currency)
+                   for amount in lines.values_list("amount", flat=True)),
                   start=round_money(0, accounting_currency))
     tax = round_money(proposal.tax * rate, accounting_currency)
     # WIP is reversed at the rate it was accrued with (domain.md §2.9.4), not today's.

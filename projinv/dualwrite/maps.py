@@ -5,8 +5,8 @@ payload to the receiving side's inbound service; the receiving service is idempo
 map's business key.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 from django.utils.translation import gettext_lazy as _
 

@@ -8,5 +8,5 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options):
         demo.load()
-        self.stdout.write("Demo data ready. Logins (password '%s'): %s" % (
-            demo.DEMO_PASSWORD, ", ".join(f"{u} ({r or 'superuser'})" for u, _f, _l, r in demo.USERS)))
+        logins = ", ".join(f"{u} ({r or 'superuser'})" for u, _f, _l, r in demo.USERS)
+        self.stdout.write(f"Demo data ready. Logins (password '{demo.DEMO_PASSWORD}'): {logins}")
