@@ -10,7 +10,7 @@ def accounting_details(staging_ids) -> list[dict]:
     return list(
         ActualStaging.objects.filter(pk__in=staging_ids).order_by("pk").values(
             "voucher", "posting_date", "exchange_rate", "accounting_amount", "accounting_currency",
-            "sales_tax_amount", actual_id=F("dataverse_actual_id"),
+            "sales_tax_amount", "invoice_number", actual_id=F("dataverse_actual_id"),
         )
     )
 

@@ -148,6 +148,8 @@ DUALWRITE = {
     "BACKOFF_SECONDS": 5,  # first retry delay; doubles each attempt
     "CLAIM_SECONDS": 120,  # a claimed change not finished by then is taken again
     "CHUNK_ROWS": 1000,  # rows per outbox message for set-based maps
+    "LOG_RETENTION_DAYS": int(os.environ.get("PROJINV_LOG_RETENTION_DAYS", "90")),  # activity log
+    "STUCK_MINUTES": 15,  # a pipeline stage not reached this long after the previous one is stuck
 }
 
 # --- Auth -------------------------------------------------------------------------------------

@@ -28,6 +28,15 @@ class TableMap:
     # Source field -> target field. The outbox keeps the source's words; delivery speaks the target's.
     fields: dict[str, str]
     batched: bool = False  # payload is a list of rows, delivered in one statement
+    # The payload field naming the invoice a change belongs to: its ordering key (see Change).
+    ordering_field: str = ""
+
+    def ordering_key(self, payload) -> str:
+        if not self.ordering_field:
+            return ""
+        rows = payload if self.batched else [payload]
+        keys = {row.get(self.ordering_field) or "" for row in rows}
+        return keys.pop() if len(keys) == 1 else ""
 
     def translate(self, payload):
         if self.batched:
@@ -52,12 +61,13 @@ def _same(*names):
 INVOICE_PROPOSAL_V2 = TableMap(
     code="invoices", name="Project invoice proposal V2 (invoices)", source=DATAVERSE, key_field="invoice_number",
     priority=1, deliver=lambda header: finance_inbound.receive_invoice_proposal(header=header),
+    ordering_field="invoice_number",
     fields=_same("invoice_number", "name", "legal_entity", "contract_number", "customer_number", "currency",
                  "invoice_date", "accounting_date", "amount", "tax", "billed_sales_count"),
 )
 ACTUALS = TableMap(
     code="msdyn_actuals", name="Project Operations integration actuals (msdyn_actuals)", source=DATAVERSE,
-    key_field="msdyn_actualid", priority=2, batched=True,
+    key_field="msdyn_actualid", priority=2, batched=True, ordering_field="msdyn_invoice",
     deliver=lambda rows: finance_inbound.receive_actuals(rows=rows),
     fields={
         "msdyn_actualid": "actual_id",
@@ -84,14 +94,14 @@ ACTUALS = TableMap(
 )
 ACTUALS_WRITE_BACK = TableMap(
     code="msdyn_actuals_writeback", name="Project Operations integration actuals (msdyn_actuals), write-back",
-    source=FINANCE, key_field="actual_id", priority=1, batched=True,
+    source=FINANCE, key_field="actual_id", priority=1, batched=True, ordering_field="invoice_number",
     deliver=lambda rows: dataverse_inbound.write_back_actuals(rows=rows),
     fields=_same("actual_id", "voucher", "posting_date", "exchange_rate", "accounting_amount",
                  "accounting_currency", "sales_tax_amount"),
 )
 CUSTOMER_INVOICES = TableMap(
     code="msdyn_customerinvoices", name="Invoice proposal export entity (msdyn_customerinvoices)", source=FINANCE,
-    key_field="invoice_number", priority=2,
+    key_field="invoice_number", priority=2, ordering_field="invoice_number",
     deliver=lambda summary: dataverse_inbound.record_customer_invoice(**summary),
     fields=_same("invoice_number", "customer_invoice_number", "customer_invoice_date", "tax_amount"),
 )

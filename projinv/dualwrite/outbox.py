@@ -3,7 +3,7 @@
 from django.conf import settings
 from django.db import transaction
 
-from . import relay
+from . import relay, states
 from .maps import TableMap
 from .models import Change
 
@@ -20,10 +20,13 @@ def record_rows(table_map: TableMap, rows: list[dict]) -> list[Change]:
 
 
 def record_many(table_map: TableMap, items) -> list[Change]:
+    states.refuse_if_stopped(table_map)  # raises: the caller's transaction rolls back
     model = relay.CHANGE_MODELS[table_map.source]
     using = model.objects.db
     changes = model.objects.using(using).bulk_create(
-        model(map_code=table_map.code, key=key, payload=payload, row_count=count) for key, payload, count in items
+        model(map_code=table_map.code, key=key, payload=payload, row_count=count, priority=table_map.priority,
+              ordering_key=table_map.ordering_key(payload))
+        for key, payload, count in items
     )
     ids = [c.pk for c in changes]
     if ids:

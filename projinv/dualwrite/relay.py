@@ -1,26 +1,33 @@
-"""Deliver outbox changes to the other system: at least once, effectively once.
+"""Deliver outbox changes to the other system: at least once, effectively once, in order.
 
 A change is claimed by compare-and-set before delivery, so two workers (or a task delivered
 twice by the broker) never deliver it at the same time; a claim that outlives
 DUALWRITE["CLAIM_SECONDS"] (a killed worker) is void and the sweeper hands the change out again.
-Failures back off exponentially; after DUALWRITE["MAX_ATTEMPTS"] the change waits in the error
-queue for a person to retry it.
+
+A claimed change is held back, without using up an attempt, while its map is paused or stopped,
+or while an earlier change with the same ordering key (the invoice's header before its actuals)
+is undelivered. Failures back off exponentially; after DUALWRITE["MAX_ATTEMPTS"] the change waits
+in the error queue for a person.
 """
 
 import logging
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db.models import F, Q
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
+from . import alerts, states
 from .maps import DATAVERSE, FINANCE, MAPS
 from .models import Change, DataverseChange, FinanceChange
 
 log = logging.getLogger(__name__)
 
 CHANGE_MODELS: dict[str, type[Change]] = {DATAVERSE: DataverseChange, FINANCE: FinanceChange}
+HOLD_SECONDS = 2  # how soon a held-back change is looked at again
 
 
 def enqueue_many(source: str, change_ids: list[int]) -> None:
@@ -35,43 +42,75 @@ def _deliverable(model, now):
     )
 
 
+def _blocking(model, change: Change):
+    """The earliest undelivered change that must arrive before this one, if any."""
+    if not change.ordering_key:
+        return None
+    return (
+        model.objects.filter(ordering_key=change.ordering_key,
+                             status__in=[Change.Status.PENDING, Change.Status.FAILED])
+        .filter(Q(priority__lt=change.priority) | Q(priority=change.priority, pk__lt=change.pk))
+        .order_by("priority", "pk").first()
+    )
+
+
+def _hold(model, change: Change, *, now, reason: str) -> None:
+    """Give the claim back without counting an attempt: nothing failed, it is just not its turn."""
+    model.objects.filter(pk=change.pk, claimed_at=now).update(
+        claimed_at=None, attempts=F("attempts") - 1, waiting_for=reason[:200],
+        next_attempt_at=timezone.now() + timedelta(seconds=HOLD_SECONDS),
+    )
+
+
 def deliver(*, source: str, change_id: int) -> bool:
-    """Deliver one change if it is still pending and nobody holds it. Returns True if delivered."""
+    """Deliver one change if it is due, its map runs, and nothing before it is pending."""
     model = CHANGE_MODELS[source]
     now = timezone.now()
     claimed = _deliverable(model, now).filter(pk=change_id).update(claimed_at=now, attempts=F("attempts") + 1)
     if claimed != 1:
         return False  # delivered already, held by another worker, or not due yet
     change = model.objects.get(pk=change_id)
+    table_map = MAPS[change.map_code]
+    if (state := states.state_of(table_map.code)) != states.State.RUNNING:
+        _hold(model, change, now=now, reason=_("map %(state)s") % {"state": state})
+        return False
+    if blocker := _blocking(model, change):
+        _hold(model, change, now=now, reason=_("change %(pk)s (%(map)s) of %(key)s")
+              % {"pk": blocker.pk, "map": blocker.map_code, "key": change.ordering_key})
+        return False
+    started = time.monotonic()
     try:
-        MAPS[change.map_code].deliver_payload(change.payload)
+        table_map.deliver_payload(change.payload)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for a person to see
-        _record_failure(model, change, exc)
+        _record_failure(model, source, change, exc)
         return False
     # Guarded by the claim: a worker whose claim expired and was taken over does not overwrite.
+    solved = {"triage": Change.Triage.SOLVED, "solved_by": F("taken_by")} if change.triage else {}
     model.objects.filter(pk=change_id, claimed_at=now).update(
-        status=Change.Status.DELIVERED, delivered_at=timezone.now(), claimed_at=None, last_error=""
+        status=Change.Status.DELIVERED, delivered_at=timezone.now(), claimed_at=None, last_error="",
+        waiting_for="", duration_ms=int((time.monotonic() - started) * 1000), **solved,
     )
     return True
 
 
-def _record_failure(model, change: Change, exc: Exception) -> None:
-    log.warning("Delivery of %s %s failed (attempt %s): %s", change.map_code, change.key, change.attempts, exc)
+def _record_failure(model, source: str, change: Change, exc: Exception) -> None:
+    error = f"{type(exc).__name__}: {exc}"
+    log.warning("Delivery of %s %s failed (attempt %s): %s", change.map_code, change.key, change.attempts, error)
     policy = settings.DUALWRITE
-    values = {"claimed_at": None, "last_error": f"{type(exc).__name__}: {exc}"}
+    values = {"claimed_at": None, "last_error": error, "waiting_for": ""}
     if change.attempts >= policy["MAX_ATTEMPTS"]:
-        values["status"] = Change.Status.FAILED
+        values.update(status=Change.Status.FAILED, triage=Change.Triage.OPEN)
     else:
         backoff = policy["BACKOFF_SECONDS"] * 2 ** (change.attempts - 1)
         values["next_attempt_at"] = timezone.now() + timedelta(seconds=backoff)
     model.objects.filter(pk=change.pk, claimed_at=change.claimed_at).update(**values)
+    alerts.failure_recorded(map_code=change.map_code, source=source, change_id=change.pk, error=error)
 
 
 def due_changes(source: str, *, limit: int = 1000) -> list[int]:
-    """Pending changes that are due and unclaimed, headers before rows, oldest first."""
+    """Pending changes that are due and unclaimed, by ordering priority, oldest first."""
     model = CHANGE_MODELS[source]
-    ids = list(_deliverable(model, timezone.now()).order_by("pk").values_list("pk", "map_code")[:limit])
-    return [pk for pk, code in sorted(ids, key=lambda item: (MAPS[item[1]].priority, item[0]))]
+    return list(_deliverable(model, timezone.now()).order_by("priority", "pk").values_list("pk", flat=True)[:limit])
 
 
 def sweep() -> int:
@@ -85,19 +124,9 @@ def sweep() -> int:
 
 
 def deliver_due() -> int:
-    """Deliver everything due, in order, in this process (the tests' and the admin's drain)."""
+    """Deliver everything due, in order, in this process (the tests' drain)."""
     delivered = 0
     for source in (DATAVERSE, FINANCE):
         for change_id in due_changes(source):
             delivered += deliver(source=source, change_id=change_id)
     return delivered
-
-
-def retry(*, source: str, change_ids) -> int:
-    """A person retries changes from the error queue (or pending ones) now."""
-    model = CHANGE_MODELS[source]
-    count = model.objects.filter(pk__in=change_ids).exclude(status=Change.Status.DELIVERED).update(
-        status=Change.Status.PENDING, next_attempt_at=timezone.now(), claimed_at=None, attempts=0
-    )
-    enqueue_many(source, list(change_ids))
-    return count

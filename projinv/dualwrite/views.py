@@ -10,7 +10,7 @@ from django_tables2 import RequestConfig
 
 from projinv.pages import run_action, selected_ids
 
-from . import relay
+from . import errors, relay
 from .maps import DATAVERSE, FINANCE, MAPS
 from .models import Change
 from .tables import ChangeTable
@@ -51,7 +51,7 @@ def retry(request, source):
     if source not in relay.CHANGE_MODELS:
         raise Http404
     ids = selected_ids(request)
-    return run_action(request, lambda: relay.retry(source=source, change_ids=ids),
+    return run_action(request, lambda: errors.retry(source=source, change_ids=ids, by=request.user.get_username()),
                       success=lambda n: _("%(count)d changes queued again.") % {"count": n},
                       fallback="dualwrite:changes")
 

@@ -6,11 +6,12 @@ from datetime import timedelta
 
 import pytest
 from django.db import connections
+from django.conf import settings
 from django.test import override_settings
 from django.utils import timezone
 
 from finance.models import ActualStaging
-from projinv.dualwrite import relay, tasks
+from projinv.dualwrite import errors, relay, tasks
 from projinv.dualwrite.maps import MAPS
 from projinv.dualwrite.models import Change, DataverseChange
 
@@ -98,8 +99,7 @@ def test_it_records_a_failure_backs_off_and_then_parks_it_in_the_error_queue(wor
 
     monkeypatch.setitem(MAPS, "msdyn_actuals", dataclasses.replace(MAPS["msdyn_actuals"], deliver=refuse))
     change = actuals_change()
-    with override_settings(DUALWRITE={"MAX_ATTEMPTS": 2, "BACKOFF_SECONDS": 5, "CLAIM_SECONDS": 120,
-                                      "CHUNK_ROWS": 1000}):
+    with override_settings(DUALWRITE=settings.DUALWRITE | {"MAX_ATTEMPTS": 2}):
         assert relay.deliver(source="dataverse", change_id=change.pk) is False
         change.refresh_from_db()
         assert change.status == Change.Status.PENDING and change.attempts == 1
@@ -111,12 +111,15 @@ def test_it_records_a_failure_backs_off_and_then_parks_it_in_the_error_queue(wor
         relay.deliver(source="dataverse", change_id=change.pk)
         change.refresh_from_db()
         assert change.status == Change.Status.FAILED and change.attempts == 2
+        assert change.triage == Change.Triage.OPEN
     assert not ActualStaging.objects.exists()
 
-    monkeypatch.undo()
-    assert relay.retry(source="dataverse", change_ids=[change.pk]) == 1
+    monkeypatch.undo()  # the set-up is fixed; a person retries from the error queue
+    assert errors.retry(source="dataverse", change_ids=[change.pk], by="integration") == 1
     assert relay.deliver(source="dataverse", change_id=change.pk) is True
     assert ActualStaging.objects.count() == change.row_count
+    change.refresh_from_db()
+    assert (change.triage, change.taken_by, change.solved_by) == (Change.Triage.SOLVED, "integration", "integration")
 
 
 @pytest.mark.django_db(transaction=True, databases=BOTH)

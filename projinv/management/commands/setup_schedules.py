@@ -6,6 +6,8 @@ from django_q.models import Schedule
 SCHEDULES = {
     "finance.import_from_staging": {"func": "finance.tasks.import_from_staging", "minutes": 1},
     "dualwrite.sweep_outbox": {"func": "projinv.dualwrite.tasks.sweep_outbox", "minutes": 1},
+    "dualwrite.prune_activity_log": {"func": "projinv.dualwrite.tasks.prune_activity_log", "minutes": 24 * 60},
+    "dualwrite.check_invariants": {"func": "projinv.dualwrite.tasks.check_invariants", "minutes": 15},
 }
 
 
