@@ -40,6 +40,7 @@ ROLES: dict[str, list[str]] = {
         "finance.post_proposal",
         "dataverse.view_actual",
         "dataverse.view_invoice",
+        "dualwrite.view_reconciliation",
     ],
     AR_CLERK: [
         "finance.view_invoiceproposal",
@@ -53,6 +54,7 @@ ROLES: dict[str, list[str]] = {
         "dualwrite.view_dataversechange",
         "dualwrite.view_financechange",
         "dualwrite.manage_integration",
+        "dualwrite.view_reconciliation",
         "finance.view_actualstaging",
         "finance.view_importrun",
         "dataverse.view_actual",

@@ -9,7 +9,7 @@ from django.urls import reverse
 
 from dataverse.models import Actual, Invoice, ProjectContract, TimeEntry
 from finance.models import ImportRun, InvoiceProposal, ProjectInvoice, Voucher
-from projinv.dualwrite.models import DataverseChange
+from projinv.dualwrite.models import DataverseChange, MapState
 
 from .helpers import post, run_pipeline_to_proposal
 
@@ -35,7 +35,11 @@ PAGES = [
     ("finance:customer_transactions", None, {ACC, AR}),
     ("finance:vouchers", None, {ACC, AR}),
     ("finance:voucher_detail", "voucher", {ACC, AR}),
-    ("dualwrite:changes", None, {INT}),
+    ("dualwrite:overview", None, {INT}),
+    ("dualwrite:errors", None, {INT}),
+    ("dualwrite:activity", None, {INT}),
+    ("dualwrite:reconciliation", None, {ACC, INT}),
+    ("dualwrite:reconcile_invoice", "number", {ACC, INT}),
 ]
 
 ACTIONS = [
@@ -48,8 +52,15 @@ ACTIONS = [
     ("finance:import_run", None, {ACC, AR}),
     ("finance:proposal_import", "proposal", {ACC, AR}),
     ("finance:proposal_post", "proposal", {ACC, AR}),
-    ("dualwrite:retry", "source", {INT}),
+    ("dualwrite:retry", None, {INT}),
+    ("dualwrite:retry_all", None, {INT}),
+    ("dualwrite:take", None, {INT}),
+    ("dualwrite:dismiss", None, {INT}),
+    ("dualwrite:replay", None, {INT}),
     ("dualwrite:sweep", None, {INT}),
+    ("dualwrite:map_state", "map", {INT}),
+    ("dualwrite:resync_invoice", "number", {INT}),
+    ("dualwrite:resync_actuals", None, {INT}),
 ]
 
 
@@ -65,7 +76,7 @@ def objects(world, db):
     return {
         "invoice": {"pk": invoice.pk}, "proposal": {"pk": proposal.pk}, "voucher": {"pk": voucher.pk},
         "contract": {"contract_pk": ProjectContract.objects.get(number="PC-1002").pk}, "draft": {"pk": draft.pk},
-        "source": {"source": "dataverse"},
+        "number": {"number": invoice.number}, "map": {"code": "msdyn_actuals"},
     }
 
 
@@ -78,6 +89,7 @@ def state():
         list(InvoiceProposal.objects.order_by("pk").values_list("status", flat=True)),
         ProjectInvoice.objects.count(), ImportRun.objects.count(), Voucher.objects.count(),
         list(DataverseChange.objects.order_by("pk").values_list("status", "attempts")),
+        list(MapState.objects.values_list("map_code", "state")),
     )
 
 

@@ -32,6 +32,7 @@ class InvoiceProposal(models.Model):
     tax = MoneyField(_("sales tax"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.HEADER_ONLY)
     import_message = models.TextField(_("import message"), blank=True)
+    lines_imported_at = models.DateTimeField(_("lines imported"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
     posted_by = models.CharField(_("posted by"), max_length=150, blank=True)

@@ -174,7 +174,8 @@ OPEN_PROPOSALS_SQL = [
         WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
-    """UPDATE finance_invoiceproposal p SET status = 'open', import_message = '', amount = x.amount, tax = x.tax
+    """UPDATE finance_invoiceproposal p
+          SET status = 'open', import_message = '', amount = x.amount, tax = x.tax, lines_imported_at = now()
          FROM (SELECT proposal_id, sum(amount) AS amount, sum(tax) AS tax FROM finance_invoiceproposalline
                 WHERE proposal_id = ANY(%(ready)s) GROUP BY proposal_id) x
         WHERE p.id = x.proposal_id""",

@@ -79,7 +79,8 @@ class DataverseChange(Change):
     class Meta(Change.Meta):
         verbose_name = _("Dataverse → finance change")
         verbose_name_plural = _("Dataverse → finance changes")
-        permissions = [("manage_integration", _("Can retry, pause and resume dual-write"))]
+        permissions = [("manage_integration", _("Can retry, pause and resume dual-write")),
+                       ("view_reconciliation", _("Can reconcile Dataverse with finance"))]
 
 
 class FinanceChange(Change):

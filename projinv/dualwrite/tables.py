@@ -7,12 +7,15 @@ from .models import Change
 
 class ChangeTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    pk = tables.Column(verbose_name="#")
     map_code = tables.Column(verbose_name=_("table map"))
+    lag = tables.Column(verbose_name=_("lag"), orderable=False)
 
     class Meta:
         model = Change
-        fields = ("selection", "pk", "map_code", "key", "row_count", "status", "attempts", "created_at",
-                  "next_attempt_at", "delivered_at", "last_error")
+        fields = ("selection", "pk", "map_code", "key", "ordering_key", "row_count", "status", "attempts",
+                  "created_at", "delivered_at", "lag", "duration_ms", "waiting_for", "last_error", "triage",
+                  "taken_by", "solved_by", "resolution", "replay_of")
 
     def render_map_code(self, value):
         table_map = MAPS.get(value)

@@ -1,64 +1,220 @@
-"""The integration admin's view of the bridge: both outboxes, the error queue, retry."""
+"""The integration admin's pages: map states, both outboxes, the error queue, the activity log."""
 
+from datetime import date, datetime
+
+from django.conf import settings
 from django.contrib.auth.decorators import permission_required
-from django.db.models import Count, Min, Q
+from django.db.models import Count, Max, Min, Q
 from django.http import Http404
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
+from django_filters import FilterSet
 from django_tables2 import RequestConfig
 
+from projinv.domain import DomainError
 from projinv.pages import run_action, selected_ids
 
-from . import errors, relay
+from . import errors, relay, states
+from . import reconciliation as reconciliation_service
 from .maps import DATAVERSE, FINANCE, MAPS
-from .models import Change
+from .models import AlertRule, Change, DataverseChange, InvariantCheck, MapState
 from .tables import ChangeTable
 
+SOURCES = {DATAVERSE: _("Dataverse → finance"), FINANCE: _("Finance → Dataverse")}
+VIEW, MANAGE = "dualwrite.view_dataversechange", "dualwrite.manage_integration"
 
-def _map_summary():
+
+def _source(request) -> str:
+    source = request.GET.get("source") or request.POST.get("source") or DATAVERSE
+    if source not in relay.CHANGE_MODELS:
+        raise DomainError(_("Unknown outbox %(source)s.") % {"source": source})
+    return source
+
+
+def _map_rows():
+    """One row per map: its state, queue size, oldest queued change, failures and last error."""
+    known = states.states()
     rows = []
     for source, model in relay.CHANGE_MODELS.items():
-        stats = model.objects.values("map_code").annotate(
+        stats = {s["map_code"]: s for s in model.objects.values("map_code").annotate(
             queued=Count("pk", filter=Q(status=Change.Status.PENDING)),
             failed=Count("pk", filter=Q(status=Change.Status.FAILED)),
             oldest=Min("created_at", filter=Q(status=Change.Status.PENDING)),
-        )
-        by_code = {s["map_code"]: s for s in stats}
+            last_failure=Max("pk", filter=~Q(last_error="")),
+        )}
+        last_errors = dict(model.objects.filter(pk__in=[s["last_failure"] for s in stats.values() if s["last_failure"]])
+                           .values_list("map_code", "last_error"))
         for table_map in MAPS.values():
             if table_map.source == source:
-                rows.append({"map": table_map, **by_code.get(table_map.code, {"queued": 0, "failed": 0})})
+                stat = stats.get(table_map.code, {})
+                rows.append({"map": table_map, "state": known.get(table_map.code), "queued": stat.get("queued", 0),
+                             "failed": stat.get("failed", 0), "oldest": stat.get("oldest"),
+                             "last_error": last_errors.get(table_map.code, "")})
     return rows
 
 
-@permission_required("dualwrite.view_dataversechange", raise_exception=True)
-def changes(request):
-    tables = {}
-    for source, model in relay.CHANGE_MODELS.items():
-        table = ChangeTable(model.objects.order_by("-pk"), prefix=f"{source}-")
-        RequestConfig(request, paginate={"per_page": 25}).configure(table)
-        tables[source] = table
-    return render(request, "dualwrite/changes.html", {
-        "title": _("Dual-write"), "summary": _map_summary(),
-        "sections": [(DATAVERSE, _("Dataverse → finance"), tables[DATAVERSE]),
-                     (FINANCE, _("Finance → Dataverse"), tables[FINANCE])],
+@permission_required(VIEW, raise_exception=True)
+def overview(request):
+    return render(request, "dualwrite/overview.html", {
+        "title": _("Dual-write"), "maps": _map_rows(), "map_states": MapState.State.choices,
+        "rules": AlertRule.objects.all(), "check": InvariantCheck.objects.first(),
     })
 
 
-@require_POST
-@permission_required("dualwrite.manage_integration", raise_exception=True)
-def retry(request, source):
-    if source not in relay.CHANGE_MODELS:
-        raise Http404
-    ids = selected_ids(request)
-    return run_action(request, lambda: errors.retry(source=source, change_ids=ids, by=request.user.get_username()),
-                      success=lambda n: _("%(count)d changes queued again.") % {"count": n},
-                      fallback="dualwrite:changes")
+class ChangeFilter(FilterSet):
+    class Meta:
+        model = DataverseChange  # both outboxes share these fields; it filters either
+        fields = {"key": ["icontains"], "ordering_key": ["exact"], "map_code": ["exact"], "status": ["exact"]}
+
+
+def _changes_page(request, *, template, base_filter, title):
+    source = _source(request)
+    model = relay.CHANGE_MODELS[source]
+    changes = ChangeFilter(request.GET, queryset=model.objects.filter(**base_filter).order_by("-pk"))
+    table = ChangeTable(changes.qs)
+    RequestConfig(request, paginate={"per_page": 50}).configure(table)
+    return render(request, template, {"title": title, "table": table, "filter": changes, "source": source,
+                                      "sources": SOURCES.items(),
+                                      "groups": errors.error_groups(source) if "error" in template else None})
+
+
+@permission_required(VIEW, raise_exception=True)
+def error_queue(request):
+    return _changes_page(request, template="dualwrite/error_queue.html", title=_("Error queue"),
+                         base_filter={"status__in": [Change.Status.FAILED, Change.Status.DISMISSED]})
+
+
+@permission_required(VIEW, raise_exception=True)
+def activity_log(request):
+    return _changes_page(request, template="dualwrite/activity_log.html", title=_("Activity log"), base_filter={})
+
+
+def _by(request):
+    return request.user.get_username()
 
 
 @require_POST
-@permission_required("dualwrite.manage_integration", raise_exception=True)
+@permission_required(MANAGE, raise_exception=True)
+def map_state(request, code):
+    state = request.POST.get("state", "")
+    return run_action(
+        request, lambda: states.set_state(map_code=code, state=state, by=_by(request),
+                                          reason=request.POST.get("reason", "")),
+        success=_("The table map is now %(state)s.") % {"state": dict(MapState.State.choices).get(state, state)},
+        fallback="dualwrite:overview")
+
+
+def _error_action(request, action, message, page="dualwrite:errors"):
+    source = _source(request)
+    return run_action(request, lambda: action(source, selected_ids(request)),
+                      success=lambda n: message % {"count": n}, fallback=f"{reverse(page)}?source={source}")
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def take(request):
+    return _error_action(request, lambda s, ids: errors.take(source=s, change_ids=ids, by=_by(request)),
+                         _("%(count)d changes taken."))
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def retry(request):
+    return _error_action(request, lambda s, ids: errors.retry(source=s, change_ids=ids, by=_by(request)),
+                         _("%(count)d changes queued again."))
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def retry_all(request):
+    return _error_action(request, lambda s, ids: errors.retry_all(source=s, by=_by(request)),
+                         _("%(count)d changes queued again."))
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def dismiss(request):
+    reason = request.POST.get("reason", "")
+    return _error_action(request, lambda s, ids: errors.dismiss(source=s, change_ids=ids, by=_by(request),
+                                                                reason=reason),
+                         _("%(count)d changes dismissed."))
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def replay(request):
+    def replay_selection(source, ids):
+        if not ids and request.POST.get("filtered"):  # replay every delivered change the filter shows
+            model = relay.CHANGE_MODELS[source]
+            ids = list(ChangeFilter(request.POST, queryset=model.objects.all()).qs
+                       .filter(status=Change.Status.DELIVERED).values_list("pk", flat=True)[:10_000])
+        return errors.replay(source=source, change_ids=ids, by=_by(request))
+
+    return _error_action(request, replay_selection, _("%(count)d changes replayed."), page="dualwrite:activity")
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
 def sweep(request):
     return run_action(request, relay.sweep,
                       success=lambda n: _("%(count)d due changes handed to the workers.") % {"count": n},
-                      fallback="dualwrite:changes")
+                      fallback="dualwrite:overview")
+
+
+RECONCILE = "dualwrite.view_reconciliation"
+
+
+def _month(request) -> date:
+    try:
+        return datetime.strptime(request.GET.get("month", ""), "%Y-%m").date()
+    except ValueError:
+        return timezone.localdate().replace(day=1)
+
+
+@permission_required(RECONCILE, raise_exception=True)
+def reconciliation(request):
+    month = _month(request)
+    rows = reconciliation_service.compare_period(month)
+    without_voucher, examples = reconciliation_service.actuals_without_voucher()
+    return render(request, "dualwrite/reconciliation.html", {
+        "title": _("Reconciliation"), "month": month, "rows": rows,
+        "differing": [r for r in rows if r["differences"]], "without_voucher": without_voucher,
+        "examples": examples, "wip": reconciliation_service.backlog_vs_wip(),
+        "stuck_minutes": settings.DUALWRITE["STUCK_MINUTES"],
+    })
+
+
+@permission_required(RECONCILE, raise_exception=True)
+def reconcile_invoice(request, number):
+    rows = reconciliation_service.compare_invoices([number])
+    if not rows:
+        raise Http404
+    return render(request, "dualwrite/reconcile_invoice.html", {"title": number, "row": rows[0]})
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def resync_invoice(request, number):
+    return run_action(
+        request, lambda: reconciliation_service.resync_invoice(number),
+        success=lambda n: _("Queued again: %(to)d actuals to finance, %(back)d accounting details back.")
+        % {"to": n["to_finance"], "back": n["back"]},
+        fallback=reverse("dualwrite:reconcile_invoice", args=[number]))
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def resync_actuals(request):
+    def resync():
+        ids = selected_ids(request)
+        if not ids:
+            ids = [a.pk for a in reconciliation_service.actuals_without_voucher(limit=10_000)[1]]
+        return reconciliation_service.resync_actuals(ids)
+
+    return run_action(request, resync,
+                      success=lambda n: _("Queued again: %(to)d actuals to finance, %(back)d accounting details "
+                                          "back.") % {"to": n["to_finance"], "back": n["back"]},
+                      fallback="dualwrite:reconciliation")

@@ -1,0 +1,165 @@
+"""Compare the two systems: per invoice, per period, and the actuals still without a voucher.
+
+Reads both databases (only the bridge may) with a few aggregate queries per page, and offers
+resyncs that are safe to press twice: they queue the same changes again, and the receiving
+side's business keys make a second delivery a no-op.
+"""
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Count, Max, Q, Sum
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from dataverse import selectors as dataverse_selectors
+from dataverse.models import Actual, AdjustmentStatus, BillingStatus, Invoice, TransactionType
+from finance import selectors as finance_selectors
+from finance.models import ActualStaging, InvoiceProposal, ProjectInvoice, ProjectTransaction
+
+from . import outbox
+from .maps import ACTUALS, ACTUALS_WRITE_BACK, INVOICE_PROPOSAL_V2
+
+
+@dataclass
+class Stage:
+    name: str
+    at: datetime | None
+    lag: timedelta | None = None
+    stuck: bool = False
+
+
+STAGES = [_("Confirmed"), _("Header synced"), _("Actuals staged"), _("Lines imported"), _("Posted"),
+          _("Written back")]
+
+
+def pipeline(invoice_number: str) -> list[Stage]:
+    """Where one invoice is on its way: each stage with its time, the lag from the previous, and
+    a stuck flag when the next stage has not come DUALWRITE["STUCK_MINUTES"] after the last one."""
+    invoice = Invoice.objects.filter(number=invoice_number).values("confirmed_at", "posted_at").first() or {}
+    proposal = (InvoiceProposal.objects.filter(number=invoice_number)
+                .values("received_at", "lines_imported_at", "posted_at", "expected_line_count").first() or {})
+    staged = ActualStaging.objects.filter(invoice_number=invoice_number,
+                                          transaction_type=TransactionType.BILLED_SALES).aggregate(
+        n=Count("pk"), last=Max("received_at"))
+    written = Actual.objects.filter(invoice__number=invoice_number, transaction_type=TransactionType.BILLED_SALES,
+                                    skip_sync=False).aggregate(
+        missing=Count("pk", filter=Q(written_back_at=None)), last=Max("written_back_at"))
+    all_staged = proposal and staged["n"] == proposal["expected_line_count"] and staged["n"]
+    times = [
+        invoice.get("confirmed_at"),
+        proposal.get("received_at"),
+        staged["last"] if all_staged else None,
+        proposal.get("lines_imported_at"),
+        proposal.get("posted_at"),
+        max(filter(None, [invoice.get("posted_at"), written["last"]]), default=None)
+        if invoice.get("posted_at") and not written["missing"] else None,
+    ]
+    threshold = timedelta(minutes=settings.DUALWRITE["STUCK_MINUTES"])
+    now, stages, previous = timezone.now(), [], None
+    for name, at in zip(STAGES, times, strict=True):
+        # Only the first missing stage can be stuck: the ones after it are simply not there yet.
+        stuck = at is None and previous is not None and now - previous > threshold
+        stages.append(Stage(str(name), at, at - previous if at and previous else None, stuck))
+        previous = at
+    return stages
+
+
+def _billed(invoice_numbers=None, **filters):
+    qs = Actual.objects.filter(transaction_type=TransactionType.BILLED_SALES, skip_sync=False, **filters)
+    if invoice_numbers is not None:
+        qs = qs.filter(invoice__number__in=invoice_numbers)
+    return {row["invoice__number"]: row for row in qs.values("invoice__number").annotate(
+        count=Count("pk"), amount=Sum("amount"))}
+
+
+def compare_invoices(invoice_numbers) -> list[dict]:
+    """Proforma vs proposal vs posted invoice totals, billed actuals vs proposal lines."""
+    proformas = {i["number"]: i for i in Invoice.objects.filter(number__in=invoice_numbers)
+                 .values("pk", "number", "total", "currency", "status", "confirmed_at")}
+    proposals = {p["number"]: p for p in InvoiceProposal.objects.filter(number__in=invoice_numbers).annotate(
+        line_count=Count("lines"), line_amount=Sum("lines__amount")).values(
+        "pk", "number", "amount", "tax", "status", "line_count", "line_amount")}
+    posted = {p["proposal__number"]: p for p in ProjectInvoice.objects.filter(
+        proposal__number__in=invoice_numbers).values("proposal__number", "number", "total")}
+    billed = _billed(invoice_numbers)
+    rows = []
+    for number in sorted(proformas):
+        proforma, proposal = proformas[number], proposals.get(number, {})
+        invoice, sales = posted.get(number, {}), billed.get(number, {"count": 0, "amount": 0})
+        row = {
+            "number": number, "proforma": proforma, "proposal": proposal, "invoice": invoice,
+            "billed_count": sales["count"], "billed_amount": sales["amount"] or 0,
+            "line_count": proposal.get("line_count", 0), "line_amount": proposal.get("line_amount") or 0,
+        }
+        row["differences"] = [d for d in _differences(row) if d]
+        rows.append(row)
+    return rows
+
+
+def _differences(row):
+    proposal, invoice = row["proposal"], row["invoice"]
+    yield None if proposal else _("no proposal in finance")
+    if proposal and proposal["status"] != InvoiceProposal.Status.HEADER_ONLY:
+        yield None if proposal["amount"] + proposal["tax"] == row["proforma"]["total"] else _(
+            "proposal total differs from the proforma")
+        yield None if row["line_count"] == row["billed_count"] else _("proposal lines ≠ billed actuals (count)")
+        yield None if row["line_amount"] == row["billed_amount"] else _("proposal lines ≠ billed actuals (amount)")
+    elif proposal:
+        yield _("proposal has no lines yet")
+    if invoice:
+        yield None if invoice["total"] == row["proforma"]["total"] else _("posted invoice differs from the proforma")
+
+
+def compare_period(first_day: date) -> list[dict]:
+    """Every invoice confirmed in the month of `first_day`."""
+    next_month = (first_day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    numbers = Invoice.objects.filter(confirmed_at__date__gte=first_day, confirmed_at__date__lt=next_month)
+    return compare_invoices(list(numbers.values_list("number", flat=True)))
+
+
+def actuals_without_voucher(*, older_than_minutes=None, limit=200):
+    """Synced actuals with no accounting details yet, older than the threshold. No time window."""
+    minutes = settings.DUALWRITE["STUCK_MINUTES"] if older_than_minutes is None else older_than_minutes
+    qs = Actual.objects.filter(skip_sync=False, voucher="", created_at__lt=timezone.now() - timedelta(minutes=minutes))
+    return qs.count(), list(qs.select_related("project", "invoice").order_by("pk")[:limit])
+
+
+def backlog_vs_wip() -> list[dict]:
+    """Per project: Dataverse's open unbilled sales against finance's posted, not yet invoiced WIP."""
+    open_statuses = [BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE,
+                     BillingStatus.CUSTOMER_INVOICE_CREATED]
+    backlog = dict(Actual.objects.filter(transaction_type=TransactionType.UNBILLED_SALES, skip_sync=False,
+                                         adjustment_status=AdjustmentStatus.NONE, billing_status__in=open_statuses)
+                   .values_list("project__number").annotate(total=Sum("amount")).values_list("project__number",
+                                                                                              "total"))
+    wip = dict(ProjectTransaction.objects.filter(transaction_type=TransactionType.UNBILLED_SALES,
+                                                 status=ProjectTransaction.Status.POSTED)
+               .values_list("project_number").annotate(total=Sum("amount")).values_list("project_number", "total"))
+    return [{"project": p, "backlog": backlog.get(p, 0), "wip": wip.get(p, 0),
+             "difference": (backlog.get(p) or 0) - (wip.get(p) or 0)} for p in sorted(set(backlog) | set(wip))]
+
+
+def resync_actuals(actual_ids) -> dict:
+    """Queue the actuals to finance again, and their accounting details back where finance has them."""
+    with transaction.atomic():
+        sent = outbox.record_rows(ACTUALS, dataverse_selectors.synced_actual_rows(actual_ids))
+    uuids = Actual.objects.filter(pk__in=actual_ids).values_list("uuid", flat=True)
+    posted = ActualStaging.objects.filter(dataverse_actual_id__in=list(uuids)).exclude(voucher="")
+    with transaction.atomic(using="finance"):
+        back = outbox.record_rows(ACTUALS_WRITE_BACK,
+                                  finance_selectors.accounting_details(posted.values_list("pk", flat=True)))
+    return {"to_finance": sum(c.row_count for c in sent), "back": sum(c.row_count for c in back)}
+
+
+def resync_invoice(invoice_number: str) -> dict:
+    """Queue an invoice's header (if finance lacks it) and billed sales again, and their write-back."""
+    invoice = Invoice.objects.select_related("contract", "customer").get(number=invoice_number)
+    if invoice.confirmed_at and not InvoiceProposal.objects.filter(number=invoice_number).exists():
+        with transaction.atomic():
+            outbox.record(INVOICE_PROPOSAL_V2, key=invoice.number, payload=dataverse_selectors.invoice_header(invoice))
+    ids = Actual.objects.filter(invoice=invoice, transaction_type=TransactionType.BILLED_SALES,
+                                skip_sync=False).values_list("pk", flat=True)
+    return resync_actuals(list(ids))

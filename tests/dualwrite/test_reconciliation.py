@@ -1,0 +1,124 @@
+"""The pipeline tracker, reconciliation and resync (issue #5)."""
+
+from datetime import timedelta
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from dataverse.models import Actual, Invoice
+from dataverse.services import invoicing
+from finance.models import ActualStaging, InvoiceProposal
+from projinv.dualwrite import reconciliation
+from projinv.dualwrite.invariants import check_invariants
+from projinv.dualwrite.models import DataverseChange, MapState
+
+from ..helpers import invoice_contract, post, run_pipeline_to_proposal, sync
+
+pytestmark = pytest.mark.django_db(databases=["default", "finance"])
+
+
+def stage_names(stages):
+    return [(s.name, s.at is not None, s.stuck) for s in stages]
+
+
+def test_it_tracks_an_invoice_from_confirmation_to_write_back(world):
+    invoice, proposal = run_pipeline_to_proposal()
+    stages = reconciliation.pipeline(invoice.number)
+    assert [s.at is not None for s in stages] == [True, True, True, True, False, False]
+    post(proposal)
+    sync()
+    stages = reconciliation.pipeline(invoice.number)
+    assert all(s.at for s in stages) and not any(s.stuck for s in stages)
+    assert stages[1].lag is not None and stages[1].lag >= timedelta(0)
+
+
+def test_it_flags_the_stage_that_is_stuck(world):
+    sync()
+    invoice = invoice_contract()
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    Invoice.objects.filter(pk=invoice.pk).update(confirmed_at=timezone.now() - timedelta(hours=1))
+    stages = reconciliation.pipeline(invoice.number)  # the header never left Dataverse
+    assert [s.stuck for s in stages] == [False, True, False, False, False, False]
+
+
+def test_it_shows_the_tracker_on_both_invoice_pages(world, as_user):
+    from django.contrib.auth.models import User
+
+    invoice, proposal = run_pipeline_to_proposal()
+    dataverse_page = as_user(world["pm"]).get(reverse("dataverse:invoice_detail", args=[invoice.pk]))
+    finance_page = as_user(User.objects.get(username="arclerk")).get(
+        reverse("finance:proposal_detail", args=[proposal.pk]))
+    for page in (dataverse_page, finance_page):
+        assert page.status_code == 200 and 'class="pipeline"' in page.content.decode()
+
+
+def test_it_reconciles_an_invoice_and_names_the_differences(world):
+    invoice, proposal = run_pipeline_to_proposal()
+    [row] = reconciliation.compare_invoices([invoice.number])
+    assert row["differences"] == [] and row["billed_count"] == row["line_count"] == 2
+
+    InvoiceProposal.objects.filter(pk=proposal.pk).update(amount=1)  # finance disagrees
+    [row] = reconciliation.compare_invoices([invoice.number])
+    assert [str(d) for d in row["differences"]] == ["proposal total differs from the proforma"]
+
+
+def test_it_finds_actuals_without_voucher_with_no_time_window(world):
+    sync()
+    Actual.objects.update(created_at=timezone.now() - timedelta(days=400))  # long ago: still reported
+    count, examples = reconciliation.actuals_without_voucher()
+    assert count == Actual.objects.filter(skip_sync=False).count() and examples
+
+
+def test_it_resyncs_safely_even_when_pressed_twice(world):
+    invoice, proposal = run_pipeline_to_proposal()
+    post(proposal)
+    Actual.objects.filter(invoice=invoice).update(voucher="", written_back_at=None)  # the write-back was lost
+    staged = ActualStaging.objects.count()
+    for _ in range(2):
+        reconciliation.resync_invoice(invoice.number)
+        sync()
+    assert ActualStaging.objects.count() == staged
+    assert not Actual.objects.filter(invoice=invoice, transaction_type="billed_sales", voucher="").exists()
+    assert check_invariants(grace_minutes=0, triggered_by="test").ok
+
+
+def test_it_resends_a_lost_header(world):
+    sync()
+    invoice = invoice_contract()
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    DataverseChange.objects.filter(map_code="invoices").delete()  # the change was lost before delivery
+    reconciliation.resync_invoice(invoice.number)
+    reconciliation.resync_invoice(invoice.number)
+    sync()
+    assert InvoiceProposal.objects.filter(number=invoice.number).count() == 1
+
+
+def test_it_lets_the_integration_admin_pause_and_resume_a_map_from_the_portal(world, as_user):
+    from django.contrib.auth.models import User
+
+    client = as_user(User.objects.get(username="integration"))
+    url = reverse("dualwrite:map_state", args=["msdyn_actuals"])
+    client.post(url, {"state": "paused", "reason": "maintenance"})
+    state = MapState.objects.get(map_code="msdyn_actuals")
+    assert (state.state, state.reason, state.changed_by) == ("paused", "maintenance", "integration")
+    response = client.post(url, {"state": "sleeping"}, follow=True)
+    assert "is not a state" in response.content.decode()
+    assert MapState.objects.get(map_code="msdyn_actuals").state == "paused"
+    client.post(url, {"state": "running"})
+    assert MapState.objects.get(map_code="msdyn_actuals").state == "running"
+    page = client.get(reverse("dualwrite:overview")).content.decode()
+    assert "Project Operations integration actuals (msdyn_actuals)" in page
+
+
+def test_it_renders_the_reconciliation_and_error_pages(world, as_user):
+    from django.contrib.auth.models import User
+
+    invoice, _proposal = run_pipeline_to_proposal()
+    client = as_user(User.objects.get(username="integration"))
+    month = invoice.invoice_date.strftime("%Y-%m")
+    assert invoice.number in client.get(reverse("dualwrite:reconciliation"), {"month": month}).content.decode()
+    assert client.get(reverse("dualwrite:reconcile_invoice", args=[invoice.number])).status_code == 200
+    for name in ("dualwrite:errors", "dualwrite:activity"):
+        for source in ("dataverse", "finance"):
+            assert client.get(reverse(name), {"source": source, "key__icontains": "INV"}).status_code == 200
