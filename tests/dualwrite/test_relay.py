@@ -5,8 +5,8 @@ import threading
 from datetime import timedelta
 
 import pytest
-from django.db import connections
 from django.conf import settings
+from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
 
