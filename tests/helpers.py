@@ -40,3 +40,14 @@ def run_pipeline_to_proposal(number="PC-1001"):
 
 def post(proposal):
     return posting.post_proposal(proposal_id=proposal.pk, by="arclerk")
+
+
+def assert_invariants_hold_once_settled():
+    """Let in-flight work finish (deliver, import, deliver back), then check the whole system."""
+    from projinv.dualwrite.invariants import check_invariants
+
+    sync()
+    importing.import_from_staging(triggered_by="test")
+    sync()
+    result = check_invariants(grace_minutes=0, triggered_by="test")
+    assert result.ok, result.violations

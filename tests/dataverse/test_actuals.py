@@ -11,6 +11,8 @@ from dataverse.services import entries
 from projinv.domain import DomainError
 from projinv.dualwrite.models import DataverseChange
 
+from ..helpers import assert_invariants_hold_once_settled
+
 pytestmark = pytest.mark.django_db(databases=["default", "finance"])
 
 
@@ -64,6 +66,7 @@ def test_it_leaves_no_outbox_row_when_the_approval_rolls_back(world):
     with pytest.raises(DomainError, match="No sales price"):
         entries.approve_time_entries(entry_ids=[entry.pk], by=world["pm"])
     assert (Actual.objects.count(), DataverseChange.objects.count()) == before
+    assert_invariants_hold_once_settled()
 
 
 def test_it_shows_the_refusal_to_the_user(world, as_user):

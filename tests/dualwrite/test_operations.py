@@ -18,15 +18,10 @@ from projinv.dualwrite.invariants import check_invariants
 from projinv.dualwrite.maps import MAPS
 from projinv.dualwrite.models import AlertRule, Change, DataverseChange, FinanceChange, MapState
 
-from ..helpers import invoice_contract, post, run_pipeline_to_proposal, sync
+from ..helpers import assert_invariants_hold_once_settled, invoice_contract, post, run_pipeline_to_proposal, sync
 
 pytestmark = pytest.mark.django_db(databases=["default", "finance"])
 State = MapState.State
-
-
-def assert_invariants_hold():
-    result = check_invariants(grace_minutes=0, triggered_by="test")
-    assert result.ok, result.violations
 
 
 def submitted_ids():
@@ -47,7 +42,7 @@ def test_it_queues_changes_while_paused_and_delivers_them_in_order_on_resume(wor
     delivered = list(DataverseChange.objects.order_by("delivered_at").values_list("pk", flat=True))
     assert delivered == sorted(delivered)
     assert ActualStaging.objects.count() == sum(c.row_count for c in queued)
-    assert_invariants_hold()
+    assert_invariants_hold_once_settled()
 
 
 def test_it_refuses_changes_at_the_source_while_stopped(world):
@@ -73,6 +68,7 @@ def test_it_delivers_an_invoices_header_before_its_actuals(world):
     assert relay.deliver(source="dataverse", change_id=header.pk) is True
     DataverseChange.objects.filter(pk=actuals.pk).update(next_attempt_at=timezone.now())
     assert relay.deliver(source="dataverse", change_id=actuals.pk) is True
+    assert_invariants_hold_once_settled()
 
 
 def test_it_groups_the_error_queue_and_lets_a_person_take_and_dismiss(world, monkeypatch):
@@ -102,6 +98,7 @@ def test_it_replays_delivered_changes_without_duplicating_anything(world):
     sync()
     assert ActualStaging.objects.count() == staged
     assert DataverseChange.objects.filter(replay_of__in=ids, status=Change.Status.DELIVERED).count() == len(ids)
+    assert_invariants_hold_once_settled()
 
 
 def test_it_prunes_the_activity_log_after_the_retention_period(world):
@@ -159,13 +156,14 @@ def test_it_keeps_working_while_finance_is_unreachable_and_catches_up_once_it_is
     assert InvoiceProposal.objects.filter(number=invoice.number).count() == 1
     staged = ActualStaging.objects.values_list("dataverse_actual_id", flat=True)
     assert len(staged) == len(set(staged))
+    assert_invariants_hold_once_settled()
 
 
 def test_it_checks_the_invariants_and_reports_violations(world):
     _invoice, proposal = run_pipeline_to_proposal()
     post(proposal)
     sync()
-    assert_invariants_hold()
+    assert_invariants_hold_once_settled()
     call_command("check_invariants", "--grace-minutes", "0")
 
     Invoice.objects.filter(number=proposal.number).update(total=1)  # a crafted inconsistency

@@ -15,6 +15,8 @@ from projinv.dualwrite import errors, relay, tasks
 from projinv.dualwrite.maps import MAPS
 from projinv.dualwrite.models import Change, DataverseChange
 
+from ..helpers import assert_invariants_hold_once_settled
+
 BOTH = ["default", "finance"]
 
 
@@ -56,6 +58,7 @@ def test_it_delivers_a_change_once_when_the_task_runs_twice(world):
     assert tasks.deliver_change("dataverse", change.pk) is False
     assert snapshot() == once
     assert ActualStaging.objects.count() == change.row_count
+    assert_invariants_hold_once_settled()
 
 
 @pytest.mark.django_db(databases=BOTH)
@@ -67,6 +70,7 @@ def test_it_redelivers_after_success_without_a_duplicate(world):
     DataverseChange.objects.filter(pk=change.pk).update(status=Change.Status.PENDING, delivered_at=None)
     assert relay.deliver(source="dataverse", change_id=change.pk) is True
     assert snapshot() == once
+    assert_invariants_hold_once_settled()
 
 
 @pytest.mark.django_db(databases=BOTH)
@@ -82,6 +86,7 @@ def test_it_redelivers_a_change_whose_worker_died_after_the_receiving_commit(wor
     assert relay.deliver(source="dataverse", change_id=change.pk) is True
     assert ActualStaging.objects.count() == staged
     assert DataverseChange.objects.get(pk=change.pk).status == Change.Status.DELIVERED
+    assert_invariants_hold_once_settled()
 
 
 @pytest.mark.django_db(databases=BOTH)
@@ -120,6 +125,7 @@ def test_it_records_a_failure_backs_off_and_then_parks_it_in_the_error_queue(wor
     assert ActualStaging.objects.count() == change.row_count
     change.refresh_from_db()
     assert (change.triage, change.taken_by, change.solved_by) == (Change.Triage.SOLVED, "integration", "integration")
+    assert_invariants_hold_once_settled()
 
 
 @pytest.mark.django_db(transaction=True, databases=BOTH)
@@ -128,6 +134,7 @@ def test_it_delivers_exactly_once_when_two_workers_race(world):
     results = run_concurrently(lambda: relay.deliver(source="dataverse", change_id=change.pk))
     assert sorted(results) == [False, True]
     assert ActualStaging.objects.count() == change.row_count
+    assert_invariants_hold_once_settled()
 
 
 @pytest.mark.django_db(transaction=True, databases=BOTH)
@@ -139,3 +146,4 @@ def test_it_sweeps_twice_at_once_without_losing_or_doubling_anything(world):
     assert sum(results) == len(due)
     assert set(DataverseChange.objects.values_list("status", flat=True)) == {Change.Status.DELIVERED}
     assert ActualStaging.objects.count() == sum(DataverseChange.objects.values_list("row_count", flat=True))
+    assert_invariants_hold_once_settled()
