@@ -76,6 +76,8 @@ class Change(models.Model):
 class DataverseChange(Change):
     """A change made in Dataverse, bound for finance. Lives in the `default` database."""
 
+    source = "dataverse"
+
     class Meta(Change.Meta):
         verbose_name = _("Dataverse → finance change")
         verbose_name_plural = _("Dataverse → finance changes")
@@ -85,6 +87,8 @@ class DataverseChange(Change):
 
 class FinanceChange(Change):
     """A change made in finance, bound for Dataverse. Lives in the `finance` database."""
+
+    source = "finance"
 
     class Meta(Change.Meta):
         verbose_name = _("finance → Dataverse change")

@@ -29,6 +29,7 @@ class Stage:
     at: datetime | None
     lag: timedelta | None = None
     stuck: bool = False
+    progress: str = ""  # "n / m" while a large invoice travels in chunks
 
 
 STAGES = [_("Confirmed"), _("Header synced"), _("Actuals staged"), _("Lines imported"), _("Posted"),
@@ -46,7 +47,7 @@ def pipeline(invoice_number: str) -> list[Stage]:
         n=Count("pk"), last=Max("received_at"))
     written = Actual.objects.filter(invoice__number=invoice_number, transaction_type=TransactionType.BILLED_SALES,
                                     skip_sync=False).aggregate(
-        missing=Count("pk", filter=Q(written_back_at=None)), last=Max("written_back_at"))
+        total=Count("pk"), missing=Count("pk", filter=Q(written_back_at=None)), last=Max("written_back_at"))
     all_staged = proposal and staged["n"] == proposal["expected_line_count"] and staged["n"]
     times = [
         invoice.get("confirmed_at"),
@@ -57,12 +58,14 @@ def pipeline(invoice_number: str) -> list[Stage]:
         max(filter(None, [invoice.get("posted_at"), written["last"]]), default=None)
         if invoice.get("posted_at") and not written["missing"] else None,
     ]
+    progress = ["", "", f"{staged['n']} / {proposal['expected_line_count']}" if proposal else "", "", "",
+                f"{written['total'] - written['missing']} / {written['total']}"]
     threshold = timedelta(minutes=settings.DUALWRITE["STUCK_MINUTES"])
     now, stages, previous = timezone.now(), [], None
-    for name, at in zip(STAGES, times, strict=True):
+    for name, at, done in zip(STAGES, times, progress, strict=True):
         # Only the first missing stage can be stuck: the ones after it are simply not there yet.
         stuck = at is None and previous is not None and now - previous > threshold
-        stages.append(Stage(str(name), at, at - previous if at and previous else None, stuck))
+        stages.append(Stage(str(name), at, at - previous if at and previous else None, stuck, done))
         previous = at
     return stages
 

@@ -1,4 +1,5 @@
 import django_tables2 as tables
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from .maps import MAPS
@@ -7,7 +8,8 @@ from .models import Change
 
 class ChangeTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
-    pk = tables.Column(verbose_name="#")
+    pk = tables.Column(verbose_name="#", linkify=lambda record: reverse(
+        "dualwrite:change_detail", args=[record.source, record.pk]))
     map_code = tables.Column(verbose_name=_("table map"))
     lag = tables.Column(verbose_name=_("lag"), orderable=False)
 

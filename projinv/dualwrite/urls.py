@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.overview, name="overview"),
     path("errors/", views.error_queue, name="errors"),
     path("activity/", views.activity_log, name="activity"),
+    path("changes/<str:source>/<int:pk>/", views.change_detail, name="change_detail"),
     path("maps/<str:code>/state/", views.map_state, name="map_state"),
     path("errors/take/", views.take, name="take"),
     path("errors/retry/", views.retry, name="retry"),

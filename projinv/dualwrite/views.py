@@ -1,12 +1,13 @@
 """The integration admin's pages: map states, both outboxes, the error queue, the activity log."""
 
+import json
 from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count, Max, Min, Q
 from django.http import Http404
-from django.shortcuts import render
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -218,3 +219,17 @@ def resync_actuals(request):
                       success=lambda n: _("Queued again: %(to)d actuals to finance, %(back)d accounting details "
                                           "back.") % {"to": n["to_finance"], "back": n["back"]},
                       fallback="dualwrite:reconciliation")
+
+
+@permission_required(VIEW, raise_exception=True)
+def change_detail(request, source, pk):
+    model = relay.CHANGE_MODELS.get(source)
+    if model is None:
+        raise Http404
+    change = get_object_or_404(model, pk=pk)
+    payload = json.dumps(change.payload, indent=2, ensure_ascii=False)
+    return render(request, "dualwrite/change_detail.html", {
+        "title": f"#{change.pk}", "change": change, "source": source, "map": MAPS.get(change.map_code),
+        # A 1,000-row chunk is long; the first part shows its shape, the download has it all.
+        "payload": payload[:20_000], "truncated": len(payload) > 20_000,
+    })

@@ -9,7 +9,7 @@ from django.utils import timezone
 from dataverse.models import Actual, Invoice
 from dataverse.services import invoicing
 from finance.models import ActualStaging, InvoiceProposal
-from projinv.dualwrite import reconciliation
+from projinv.dualwrite import reconciliation, relay
 from projinv.dualwrite.invariants import check_invariants
 from projinv.dualwrite.models import DataverseChange, MapState
 
@@ -40,6 +40,17 @@ def test_it_flags_the_stage_that_is_stuck(world):
     Invoice.objects.filter(pk=invoice.pk).update(confirmed_at=timezone.now() - timedelta(hours=1))
     stages = reconciliation.pipeline(invoice.number)  # the header never left Dataverse
     assert [s.stuck for s in stages] == [False, True, False, False, False, False]
+
+
+def test_it_shows_the_progress_of_an_invoice_travelling_in_chunks(world):
+    sync()
+    invoice = invoice_contract()
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    header = DataverseChange.objects.get(map_code="invoices")
+    relay.deliver(source="dataverse", change_id=header.pk)  # the header arrived, the actuals not yet
+    stages = reconciliation.pipeline(invoice.number)
+    assert (stages[2].at, stages[2].progress) == (None, "0 / 2")
+    assert stages[5].progress == "0 / 2"
 
 
 def test_it_shows_the_tracker_on_both_invoice_pages(world, as_user):
@@ -122,3 +133,15 @@ def test_it_renders_the_reconciliation_and_error_pages(world, as_user):
     for name in ("dualwrite:errors", "dualwrite:activity"):
         for source in ("dataverse", "finance"):
             assert client.get(reverse(name), {"source": source, "key__icontains": "INV"}).status_code == 200
+
+
+def test_it_shows_a_change_with_its_payload(world, as_user):
+    from django.contrib.auth.models import User
+
+    sync()
+    change = DataverseChange.objects.filter(map_code="msdyn_actuals").first()
+    client = as_user(User.objects.get(username="integration"))
+    page = client.get(reverse("dualwrite:change_detail", args=["dataverse", change.pk])).content.decode()
+    assert "msdyn_actualid" in page and str(change.payload[0]["msdyn_actualid"]) in page
+    assert client.get(reverse("dualwrite:change_detail", args=["nowhere", change.pk])).status_code == 404
+    assert as_user(world["pm"]).get(reverse("dualwrite:change_detail", args=["dataverse", change.pk])).status_code == 403
