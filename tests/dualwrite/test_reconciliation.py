@@ -144,4 +144,5 @@ def test_it_shows_a_change_with_its_payload(world, as_user):
     page = client.get(reverse("dualwrite:change_detail", args=["dataverse", change.pk])).content.decode()
     assert "msdyn_actualid" in page and str(change.payload[0]["msdyn_actualid"]) in page
     assert client.get(reverse("dualwrite:change_detail", args=["nowhere", change.pk])).status_code == 404
-    assert as_user(world["pm"]).get(reverse("dualwrite:change_detail", args=["dataverse", change.pk])).status_code == 403
+    url = reverse("dualwrite:change_detail", args=["dataverse", change.pk])
+    assert as_user(world["pm"]).get(url).status_code == 403
