@@ -91,7 +91,20 @@ def deliver(*, source: str, change_id: int) -> bool:
         status=Change.Status.DELIVERED, delivered_at=timezone.now(), claimed_at=None, last_error="",
         waiting_for="", duration_ms=int((time.monotonic() - started) * 1000), **solved,
     )
+    if change.ordering_key:
+        _wake_followers(source, model, change)
     return True
+
+
+def _wake_followers(source: str, model, change: Change) -> None:
+    """Changes held back behind this one (an invoice's actuals behind its header) may go now,
+    rather than at the next sweep."""
+    followers = model.objects.filter(ordering_key=change.ordering_key, status=Change.Status.PENDING,
+                                     claimed_at=None).exclude(pk=change.pk)
+    ids = list(followers.values_list("pk", flat=True))
+    if ids:
+        model.objects.filter(pk__in=ids, claimed_at=None).update(next_attempt_at=timezone.now())
+        enqueue_many(source, ids)
 
 
 def _record_failure(model, source: str, change: Change, exc: Exception) -> None:

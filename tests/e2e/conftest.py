@@ -6,7 +6,7 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from urllib.parse import quote
 
@@ -66,8 +66,8 @@ def pytest_runtest_makereport(item, call):
 def cluster(request, transactional_db, tmp_path):
     """`manage.py qcluster` on the test databases, plus the outbox sweeper production schedules.
 
-    The test's commits are what the cluster sees: depending on `transactional_db` makes the test data committed, and makes the databases be
-    flushed only after the cluster has stopped.
+    The cluster sees what the test commits: depending on `transactional_db` makes the test's data
+    committed, and makes the databases be flushed only after the cluster has stopped.
     """
     env = {
         **os.environ,
@@ -137,8 +137,6 @@ def _stop(process: subprocess.Popen) -> None:
             return
         except subprocess.TimeoutExpired:
             pass
-    try:
+    with suppress(ProcessLookupError):
         os.killpg(process.pid, signal.SIGKILL)  # the group of the process we started, workers included
-    except ProcessLookupError:
-        pass
     process.wait(timeout=10)

@@ -1,0 +1,142 @@
+"""End to end: one invoice from confirmation to written back, through a real django-q2 cluster.
+
+The cluster (`manage.py qcluster`, the production worker) runs on the bench databases and does
+every hop between the systems. The benchmark plays the people and the scheduler:
+
+1. the PM confirms the invoice (in this process, as the web request would);
+2. the workers deliver the proposal header and the billed sales to finance;
+3. Import from staging runs as a task as soon as they are staged (the production schedule runs it
+   every minute; waiting for the next tick is schedule latency, not work, and is not counted);
+4. the AR clerk posts the proposal (in this process, as the web request would);
+5. the workers deliver the accounting details and the customer invoice back to Dataverse.
+
+The clock stops when the Dataverse invoice is Posted and every billed sale has its voucher.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from django.conf import settings
+from django.db import connections
+from django_q.tasks import async_task, fetch
+
+from dataverse import models as dv
+from dataverse.services import invoicing
+from finance import models as fin
+from finance.services import posting
+
+from .record import BenchError, Recorder
+from .timing import stopwatch
+from .world import World
+
+POLL = 0.02
+TIMEOUT = 120
+
+
+def wait_until(predicate, what: str, timeout: float = TIMEOUT):
+    deadline = time.monotonic() + timeout
+    while not (value := predicate()):
+        if time.monotonic() > deadline:
+            raise BenchError(f"timed out after {timeout} s waiting for {what}")
+        time.sleep(POLL)
+    return value
+
+
+class Cluster:
+    """`manage.py qcluster` as a child process on the databases this process uses."""
+
+    def __init__(self, log_path: Path):
+        self.log_path = log_path
+        self.process = None
+
+    def __enter__(self):
+        # Tasks queued by earlier stages (their changes were delivered in-process) would only
+        # keep the workers busy: the cluster starts on an empty queue.
+        with connections["default"].cursor() as cursor:
+            cursor.execute("DELETE FROM django_q_ormq")
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "qcluster"], env=os.environ.copy(),
+                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        task_id = async_task("os.getpid")
+
+        def answered():
+            if self.process.poll() is not None:
+                raise BenchError(f"qcluster exited with {self.process.returncode}: see {self.log_path}")
+            return fetch(task_id)
+
+        wait_until(answered, "the django-q2 cluster to run a first task", timeout=60)
+        return self
+
+    def __exit__(self, *exc):
+        process = self.process
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)  # graceful: the sentinel stops its workers
+            try:
+                process.wait(timeout=20)
+                return
+            except subprocess.TimeoutExpired:
+                pass
+        try:
+            os.killpg(process.pid, signal.SIGKILL)  # the group of the process we started
+        except ProcessLookupError:
+            pass
+        process.wait(timeout=10)
+
+
+def one_invoice(w: World, invoice_id: int) -> dict:
+    invoice = dv.Invoice.objects.get(pk=invoice_id)
+    lines = dv.InvoiceLineDetail.objects.filter(invoice_id=invoice_id).count()
+    hops = {}
+    with stopwatch() as elapsed:
+        invoicing.confirm_proforma(invoice_id=invoice_id, by=w.user)
+        hops["confirmed"] = elapsed()
+
+        def staged():
+            proposal = fin.InvoiceProposal.objects.filter(number=invoice.number).first()
+            count = fin.ActualStaging.objects.filter(invoice_number=invoice.number,
+                                                     transaction_type="billed_sales").count()
+            return proposal if proposal and count == lines else None
+
+        proposal = wait_until(staged, f"the header and {lines} billed sales of {invoice.number} in finance")
+        hops["header and billed sales staged"] = elapsed()
+        async_task("finance.tasks.import_from_staging")
+        wait_until(lambda: fin.InvoiceProposal.objects.filter(pk=proposal.pk, status="open").exists(),
+                   f"proposal {proposal.number} to get its lines")
+        hops["proposal lines imported"] = elapsed()
+        posting.post_proposal(proposal_id=proposal.pk, by="bench")
+        hops["proposal posted"] = elapsed()
+
+        def written_back():
+            posted = dv.Invoice.objects.filter(pk=invoice_id, status=dv.Invoice.Status.POSTED).exists()
+            missing = dv.Actual.objects.filter(invoice_id=invoice_id, transaction_type="billed_sales",
+                                               skip_sync=False, voucher="").exists()
+            return posted and not missing
+
+        wait_until(written_back, f"{invoice.number} to be written back")
+        hops["written back"] = elapsed()
+    return {"seconds": elapsed(), "lines": lines, "hops": hops, "proposal_id": proposal.pk}
+
+
+def run(w: World, rec: Recorder, invoice_ids: list[int], log_path: Path) -> list[int]:
+    """Each invoice end to end, one after the other, in one cluster session. Returns the proposals."""
+    stage = rec.stage("e2e")
+    proposals = []
+    with stopwatch() as startup:
+        cluster = Cluster(log_path).__enter__()
+    rec.add_setup("qcluster start", startup())
+    try:
+        for invoice_id in invoice_ids:
+            result = one_invoice(w, invoice_id)
+            stage.rows = result["lines"]
+            stage.app.append(result["seconds"])
+            stage.extra.setdefault("hops", []).append(result["hops"])
+            proposals.append(result["proposal_id"])
+            rec.save()
+    finally:
+        cluster.__exit__(None, None, None)
+    return proposals

@@ -1,0 +1,179 @@
+"""docs/benchmarks.md: the results as a table, then how to read them."""
+
+from .report import STAGES
+
+FLOORS = {
+    "approve": "one INSERT … SELECT of the cost and unbilled actuals from the entries (prices joined), one of "
+               "their connections, one UPDATE of the entries, one INSERT … SELECT of the outbox rows (jsonb_agg)",
+    "bridge": "COPY of the staging rows (the msdyn_actuals map as a join) out of Dataverse into finance",
+    "import_post": "INSERT … SELECT of journals, journal lines, vouchers, ledger entries and project "
+                   "transactions, one UPDATE … FROM of the staging rows, the write-back outbox rows",
+    "confirm_one": "one UPDATE of the invoice, one INSERT … SELECT of reversals and billed sales, one of their "
+                   "connections, one UPDATE … FROM of the originals, the header and billed-sales outbox rows",
+    "import_lines": "one INSERT … SELECT of the proposal lines, UPDATE … FROM of project transactions, staging rows "
+                    "and proposal totals",
+    "write_back": "COPY of the accounting details out of finance, one UPDATE … FROM of the actuals; the same for "
+                  "the invoices' customer invoice numbers",
+}
+
+MEASURES = {
+    "approve": "`approve_time_entries`, 10,000 entries per call; includes the outbox rows it queues",
+    "bridge": "the relay delivering every queued `msdyn_actuals` change (1,000 rows each), in this process",
+    "import_post": "`import_from_staging` with the round's cost and unbilled sales pending",
+    "write_back_import": "the relay delivering the write-back changes queued by the import",
+    "confirm_one": "`confirm_proforma` of a draft invoice, with its signal receivers (billing actuals, outbox)",
+    "import_lines": "`import_from_staging` with the round's billed sales pending over its proposals",
+    "post_proposals": "`post_proposal` once per proposal, one after the other",
+    "write_back": "the relay delivering the write-back and customer-invoice changes of the posted proposals",
+    "e2e": "confirm in this process, every hop by a `qcluster` worker, import as a task once staged, post in "
+           "this process; until the invoice is Posted and every billed sale has its voucher",
+}
+
+
+def _s(seconds) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds * 1000:.0f} ms" if seconds < 1 else f"{seconds:.2f} s" if seconds < 10 else f"{seconds:.1f} s"
+
+
+def _n(value) -> str:
+    return "—" if value is None else f"{value:,.0f}"
+
+
+def _x(value, digits=1) -> str:
+    return "—" if value is None else f"{value:.{digits}f}×"
+
+
+def _met(stage: dict) -> str:
+    if stage["status"] != "measured":
+        return stage["status"]
+    return {True: "yes", False: "**NO**", None: "—"}[stage["meets_target"]]
+
+
+def _growth(stage: dict) -> str:
+    tenth, growth = stage.get("tenth"), stage.get("growth")
+    if not tenth or not growth:
+        return "—"
+    verdict = ""
+    if "linear_or_better" in growth:
+        verdict = " linear or better" if growth["linear_or_better"] else " **worse than linear**"
+    return (f"{_s(tenth['median_s'])} for {_n(tenth['rows'])} → {_x(growth['time_factor'])} time for "
+            f"{_x(growth['volume_factor'])} volume{verdict}")
+
+
+def _table(stages: list[dict]) -> list[str]:
+    out = ["| Stage | Volume | Median (min – max) | Rows/s | Floor median | Ratio | Target | Met | "
+           "Naive save() loop, extrapolated | 1/10 scale → full |",
+           "|---|---|---|---|---|---|---|---|---|---|"]
+    for st in stages:
+        if st["key"].startswith("page_"):
+            continue
+        spread = f"{_s(st['median_s'])} ({_s(st['min_s'])} – {_s(st['max_s'])})" if st["median_s"] else "—"
+        naive = "—"
+        if st.get("naive_extrapolated_s"):
+            naive = f"{_s(st['naive_extrapolated_s'])} ({_n(st['naive_rows_per_s'])} {st['naive_unit']}/s)"
+            if st.get("gain_vs_naive"):
+                naive += f", service {_x(st['gain_vs_naive'], 0)} faster"
+        out.append(f"| {st['name']} | {_n(st['rows'])} {st['unit']} | {spread} | {_n(st.get('rows_per_s'))} | "
+                   f"{_s(st['floor_median_s'])} | {_x(st['ratio'])} | {st['target']} | {_met(st)} | {naive} | "
+                   f"{_growth(st)} |")
+    return out
+
+
+def _pages(stages: list[dict]) -> list[str]:
+    out = ["| Page | Actuals in the database | Median | p95 | Queries | Queries, small case | Queries at 1/10 | "
+           "Target | Met |", "|---|---|---|---|---|---|---|---|---|"]
+    for st in stages:
+        if not st["key"].startswith("page_"):
+            continue
+        extra = st.get("extra", {})
+        out.append(f"| {st['name']} | {_n(st['rows'])} | {_s(st['median_s'])} | {_s(st.get('p95_s'))} | "
+                   f"{_n(st.get('queries'))} | {_n(extra.get('queries_small'))} | {_n(st.get('queries_tenth'))} | "
+                   f"{st['target']} | {_met(st)} |")
+    return out
+
+
+def render(results: dict) -> str:
+    stages = results["stages"]
+    by_key = {s["key"]: s for s in stages}
+    mem = results.get("peak_memory_mib", {})
+    pg = results.get("postgres") or {}
+    lines = [
+        "# Benchmarks",
+        "",
+        "Generated by `manage.py bench` (`make bench`); do not edit by hand: run it again. Issue #6.",
+        "",
+        f"- Command: `{results['command'].strip()}` — scale {results['scale']} "
+        f"({'the issue’s volumes' if results['scale'] == 1 else 'NOT the issue’s volumes'}), "
+        f"{results['runs_per_pass']} rounds of fresh data per pass, started {results['started_at'][:19]} UTC.",
+        f"- Whole run: **{results['wall_time_s'] / 60:.1f} min** wall time; peak memory "
+        f"**{results['peak_memory_overall_mib']} MiB** (largest process: "
+        + ", ".join(f"{k.replace('_', ' ')} {v} MiB" for k, v in mem.items()) + ").",
+        f"- Machine: {results['machine']['cpus']} CPUs, Python {results['machine']['python']}, "
+        f"{pg.get('version', '?').split(' on ')[0]} (shared_buffers {pg.get('shared_buffers')}, max_wal_size "
+        f"{pg.get('max_wal_size')}, fsync {pg.get('fsync')}, synchronous_commit {pg.get('synchronous_commit')}).",
+    ]
+    if not results.get("complete"):
+        lines += ["", "**The run did not complete**: stages it never reached are marked so below."]
+    missed = [s for s in stages if s["meets_target"] is False]
+    lines += ["", "## Results", "", *_table(stages), "", "Times are wall-clock, median of the rounds (each round "
+              "on fresh data), min and max beside. Ratio = service median ÷ floor median.", ""]
+    lines += ["## Pages", "", *_pages(stages), "",
+              "Server time through Django's WSGI handler (middleware, view, template, body), logged in, 20 timed "
+              "requests after 2 warm-ups. Constant queries: the same count for a small case (an invoice of 100 "
+              "details, a proposal of 100 lines, the backlog filtered to one contract) and at 1/10 scale.", ""]
+    lines += ["## Targets missed", ""]
+    if missed:
+        for st in missed:
+            why = []
+            if st.get("target_ratio") and st.get("ratio") and st["ratio"] > st["target_ratio"]:
+                why.append(f"{_x(st['ratio'])} its floor (target {_x(st['target_ratio'], 0)})")
+            if st.get("target_s") and not st["key"].startswith("page_") and st["median_s"] > st["target_s"]:
+                why.append(f"median {_s(st['median_s'])} (target {_s(st['target_s'])})")
+            if st["key"].startswith("page_"):
+                if st.get("p95_s") and st["p95_s"] > st["target_s"]:
+                    why.append(f"p95 {_s(st['p95_s'])} (target {_s(st['target_s'])})")
+                if not st.get("constant_queries"):
+                    why.append(f"query count not constant ({st.get('queries')} vs "
+                               f"{st.get('extra', {}).get('queries_small')} small, {st.get('queries_tenth')} at 1/10)")
+            lines.append(f"- **{st['name']}**: " + "; ".join(why) + ".")
+    else:
+        lines.append("None.")
+    not_measured = [s for s in stages if s["status"] != "measured"]
+    for st in not_measured:
+        lines.append(f"- {st['name']}: {st['status']}.")
+
+    post, e2e = by_key.get("post_proposals", {}), by_key.get("e2e", {})
+    lines += ["", "## Details", ""]
+    if post.get("per_proposal"):
+        pp = post["per_proposal"]
+        lines.append(f"- Post proposals: {_s(pp['median_s'])} per proposal (p95 {_s(pp['p95_s'])}, max "
+                     f"{_s(pp['max_s'])}), {_s(post['per_line_s'])} per line "
+                     f"({_n(post.get('extra', {}).get('lines'))} lines over {_n(post['rows'])} proposals). The naive "
+                     f"row-by-row version of its per-line part alone costs "
+                     f"{_x(post.get('naive_vs_service_per_line'))} the service's whole time per line.")
+    if e2e.get("hops_median_s"):
+        hops = ", ".join(f"{hop} at {_s(t)}" for hop, t in e2e["hops_median_s"].items())
+        lines.append(f"- End to end ({_n(e2e['rows'])} lines), median time since the click: {hops}.")
+    lines += ["", "## What is measured", ""]
+    for stage in STAGES:
+        if stage.key in MEASURES and stage.key in by_key:
+            floor = f" Floor: {FLOORS[stage.key]}." if stage.key in FLOORS else ""
+            lines.append(f"- **{stage.name}**: {MEASURES[stage.key]}.{floor}")
+    lines += [
+        "",
+        "Floors run on twin tables (`CREATE TABLE floor_x (LIKE x INCLUDING ALL)` plus the real foreign keys), on "
+        "the same input, just before the service, timed to the commit. The naive version is a Python loop of "
+        "`save()` over a sample of 300 rows in one transaction (rolled back), extrapolated to the volume.",
+        "",
+        "The 1/10 pass runs first on the same databases with its own master data; the full pass's tables are "
+        "therefore larger, as they would be in production. Data the measured stages do not cover (the 2,000 "
+        "confirmed invoices of each round, with their billed sales staged and proposal headers received) is "
+        "generated in SQL; every stage checks its outcome, so a wrong input stops the run instead of giving a "
+        "number.",
+        "",
+        "Unmeasured preparation, seconds per pass: "
+        + "; ".join(f"{label}: " + ", ".join(f"{k} {v:.0f}" for k, v in setup.items())
+                    for label, setup in (results.get("pass_setup_s") or {}).items()) + ".",
+    ]
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,97 @@
+"""The measuring process: migrate the bench databases, then the passes (1/10 scale, then full).
+
+Each pass has its own master data and runs `runs` rounds of fresh data through every stage,
+then the end-to-end invoices through a real cluster, then the pages on the filled database.
+The 1/10 pass goes first: its times sit beside the full ones to show how each stage grows.
+"""
+
+import logging
+import resource
+from pathlib import Path
+
+from django.core.management import call_command
+from django.db import connections
+
+from dataverse import models as dv
+from finance import models as fin
+
+from . import e2e, floors, pages, stages, world
+from .record import Recorder
+from .timing import stopwatch
+from .volumes import Volumes
+
+log = logging.getLogger(__name__)
+
+
+def migrate() -> float:
+    with stopwatch() as elapsed:
+        for alias in ("default", "finance"):
+            call_command("migrate", database=alias, interactive=False, verbosity=0)
+    return elapsed()
+
+
+def analyze() -> None:
+    """Fresh planner statistics: a production database has them; bulk-loaded tables don't yet."""
+    for alias in ("default", "finance"):
+        with connections[alias].cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def run_pass(label: str, prefix: str, scale: float, *, runs: int, out_dir: Path, with_naive: bool,
+             write_back_import: bool) -> Recorder:
+    volumes = Volumes.for_scale(scale)
+    rec = Recorder(label=label, scale=scale, path=out_dir / f"pass-{label}.json")
+    with stopwatch() as elapsed:
+        w = world.create_world(prefix, volumes)
+    rec.add_setup("master data", elapsed())
+    rounds = []
+    for round_no in range(runs):
+        with stopwatch() as elapsed:
+            rounds.append(stages.run_round(w, round_no, rec, with_naive=with_naive and round_no == 0,
+                                           write_back_import=write_back_import))
+        log.info("%s pass, round %d of %d: %.1f s", label, round_no + 1, runs, elapsed())
+
+    with stopwatch() as elapsed:
+        proposals = e2e.run(w, rec, [r["e2e"] for r in rounds], out_dir / f"qcluster-{label}.log")
+    log.info("%s pass, end to end: %.1f s", label, elapsed())
+
+    with stopwatch() as elapsed:
+        world.add_open_backlog(w, volumes.entries // 4)
+        world.top_up_history(w, volumes.page_actuals)
+        analyze()
+    rec.add_setup("pages' database (backlog, history, ANALYZE)", elapsed())
+    small_proposal = fin.InvoiceProposal.objects.filter(
+        number=dv.Invoice.objects.get(pk=rounds[-1]["regular"][0]).number).values_list("pk", flat=True).first()
+    with stopwatch() as elapsed:
+        pages.measure(w, rec, pages=pages.page_urls(
+            big_invoice=rounds[-1]["big"], small_invoice=rounds[-1]["regular"][0], big_proposal=proposals[-1],
+            small_proposal=small_proposal, contract=w.contracts[0]))
+    log.info("%s pass, pages: %.1f s", label, elapsed())
+    rec.save()
+    return rec
+
+
+def run(*, scale: float, runs: int, out_dir: Path, tenth: bool, write_back_import: bool) -> dict:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    setup = {"migrate": migrate()}
+    with stopwatch() as elapsed:
+        floors.create_twins()
+    setup["floor tables"] = elapsed()
+    passes = []
+    if tenth:
+        passes.append(run_pass("tenth", "T", scale / 10, runs=runs, out_dir=out_dir, with_naive=False,
+                               write_back_import=write_back_import))
+    passes.append(run_pass("full", "F", scale, runs=runs, out_dir=out_dir, with_naive=True,
+                           write_back_import=write_back_import))
+    with connections["default"].cursor() as cursor:
+        cursor.execute("SELECT version(), current_setting('shared_buffers'), current_setting('max_wal_size'), "
+                       "current_setting('fsync'), current_setting('synchronous_commit')")
+        version, shared_buffers, max_wal_size, fsync, synchronous_commit = cursor.fetchone()
+    return {
+        "setup_s": setup,
+        "passes": [p.as_dict() for p in passes],
+        "postgres": {"version": version, "shared_buffers": shared_buffers, "max_wal_size": max_wal_size,
+                     "fsync": fsync, "synchronous_commit": synchronous_commit},
+        "memory_kib": {"measuring_process": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
+                       "worker_cluster": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss},
+    }
