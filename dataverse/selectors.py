@@ -2,7 +2,7 @@
 
 from django.db.models import F
 
-from .models import Actual, Invoice, TransactionType
+from .models import Actual, BillingStatus, Invoice, TransactionType
 
 # The actual as the msdyn_actuals map reads it: Dataverse logical names (domain.md §3.1).
 ACTUAL_FIELDS = dict(
@@ -55,3 +55,36 @@ def invoice_header(invoice: Invoice) -> dict:
         "tax": invoice.tax,
         "billed_sales_count": billed.count(),
     }
+
+
+class NotBillable:
+    """Why a backlog row cannot go on an invoice now (codes; the table says them in words)."""
+
+    CONTRACT_NOT_ACTIVE = "contract_not_active"
+    ADJUSTED = "adjusted"
+    NOT_CHARGEABLE = "not_chargeable"
+    ON_DRAFT = "on_draft"
+    NOT_READY = "not_ready"
+
+
+def backlog():
+    """Unbilled sales not yet invoiced, each with why it cannot be billed now ('' when it can)."""
+    from django.db.models import Case, Q, Value, When
+
+    from .models import AdjustmentStatus, BillingType, ProjectContract
+
+    return (
+        Actual.objects.filter(transaction_type=TransactionType.UNBILLED_SALES, skip_sync=False)
+        .filter(Q(billing_status__in=[BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE,
+                                      BillingStatus.CUSTOMER_INVOICE_CREATED])
+                | Q(adjustment_status=AdjustmentStatus.ADJUSTED))
+        .annotate(not_billable=Case(
+            When(~Q(contract__status=ProjectContract.Status.ACTIVE), then=Value(NotBillable.CONTRACT_NOT_ACTIVE)),
+            When(~Q(adjustment_status=AdjustmentStatus.NONE), then=Value(NotBillable.ADJUSTED)),
+            When(~Q(billing_type=BillingType.CHARGEABLE), then=Value(NotBillable.NOT_CHARGEABLE)),
+            When(billing_status=BillingStatus.CUSTOMER_INVOICE_CREATED, then=Value(NotBillable.ON_DRAFT)),
+            When(billing_status=BillingStatus.UNBILLED_SALES_CREATED, then=Value(NotBillable.NOT_READY)),
+            default=Value(""),
+        ))
+        .select_related("contract", "resource", "invoice")
+    )

@@ -4,6 +4,14 @@ from django.utils.translation import gettext_lazy as _
 from projinv.columns import MoneyColumn, QuantityColumn, RateColumn
 
 from .models import Actual, Invoice, InvoiceLineDetail, ProjectContract, TimeEntry
+from .selectors import NotBillable
+
+REASONS = {
+    NotBillable.CONTRACT_NOT_ACTIVE: _("No: the contract is not active"),
+    NotBillable.ADJUSTED: _("No: adjusted (superseded by a correction)"),
+    NotBillable.NOT_CHARGEABLE: _("No: not chargeable"),
+    NotBillable.NOT_READY: _("No: not marked ready to invoice"),
+}
 
 
 class TimeEntryTable(tables.Table):
@@ -37,6 +45,7 @@ class ActualTable(tables.Table):
 
 class BacklogTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    not_billable = tables.Column(verbose_name=_("can it be billed?"), empty_values=())
     contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
     resource = tables.Column(accessor="resource__name", verbose_name=_("resource"))
     quantity = QuantityColumn()
@@ -46,7 +55,14 @@ class BacklogTable(tables.Table):
     class Meta:
         model = Actual
         fields = ("selection", "transaction_date", "contract", "transaction_class", "resource", "quantity", "price",
-                  "amount", "currency", "billing_status")
+                  "amount", "currency", "billing_status", "not_billable")
+
+    def render_not_billable(self, value, record):
+        if not value:
+            return _("Yes")
+        if value == NotBillable.ON_DRAFT:
+            return _("No: already on draft %(number)s") % {"number": record.invoice.number if record.invoice else "?"}
+        return REASONS[value]
 
 
 class ContractTable(tables.Table):

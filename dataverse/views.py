@@ -9,16 +9,13 @@ from django_tables2 import RequestConfig
 
 from projinv.pages import TablePage, run_action, selected_ids
 
+from . import selectors
 from .models import (
     Actual,
-    AdjustmentStatus,
-    BillingStatus,
-    BillingType,
     Invoice,
     InvoiceLineDetail,
     ProjectContract,
     TimeEntry,
-    TransactionType,
 )
 from .services import backlog, entries, invoicing
 from .tables import ActualTable, BacklogTable, ContractTable, InvoiceLineDetailTable, InvoiceTable, TimeEntryTable
@@ -48,15 +45,11 @@ class ActualList(TablePage):
 class Backlog(TablePage):
     permission_required = "dataverse.manage_backlog"
     table_class = BacklogTable
-    queryset = Actual.objects.filter(
-        transaction_type=TransactionType.UNBILLED_SALES, adjustment_status=AdjustmentStatus.NONE,
-        billing_type=BillingType.CHARGEABLE,
-        billing_status__in=[BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE],
-    ).select_related("contract", "resource")
+    queryset = selectors.backlog()
     filterset_fields = ["contract", "billing_status"]
     title = gettext_lazy("Billing backlog")
-    intro = gettext_lazy("Unbilled sales not yet on an invoice. Mark them ready, then create the invoice "
-                         "from the contract.")
+    intro = gettext_lazy("Unbilled sales not yet invoiced, each saying whether it can be billed now and why not. "
+                         "Mark them ready, then create the invoice from the contract.")
     bulk_actions = (
         ("dataverse:backlog_ready", gettext_lazy("Mark ready to invoice"), "dataverse.manage_backlog"),
         ("dataverse:backlog_not_ready", gettext_lazy("Mark not ready"), "dataverse.manage_backlog"),

@@ -146,3 +146,17 @@ def query_count(client, url_or_invoice):
     with CaptureQueriesContext(connection) as queries:
         assert client.get(url).status_code == 200
     return len(queries)
+
+
+def test_it_says_why_each_backlog_row_cannot_be_billed(world, as_user):
+    from dataverse.selectors import backlog as backlog_rows
+
+    ids = list(unbilled("PC-1001").values_list("pk", flat=True))
+    backlog.mark_ready_to_invoice(actual_ids=ids, ready=True, by=world["pm"])
+    invoice = invoicing.create_proforma_invoice(contract_id=ProjectContract.objects.get(number="PC-1001").pk,
+                                                by=world["pm"])
+    ProjectContract.objects.filter(number="PC-1002").update(status=ProjectContract.Status.CLOSED)
+    reasons = dict(backlog_rows().values_list("contract__number", "not_billable").distinct())
+    assert reasons == {"PC-1001": "on_draft", "PC-1002": "contract_not_active"}
+    page = as_user(world["pm"]).get(reverse("dataverse:backlog")).content.decode()
+    assert f"already on draft {invoice.number}" in page and "the contract is not active" in page
