@@ -2,10 +2,10 @@
 
 from django.dispatch import receiver
 
-from .services import invoicing
+from .services import billing
 from .signals import proforma_confirmed
 
 
 @receiver(proforma_confirmed, dispatch_uid="dataverse.create_billing_actuals")
 def _create_billing_actuals(sender, invoice, **kwargs):
-    invoicing.create_billing_actuals(invoice=invoice)
+    billing.create_billing_actuals(invoice=invoice)

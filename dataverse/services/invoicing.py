@@ -17,10 +17,9 @@ from ..models import (
     InvoiceLine,
     InvoiceLineDetail,
     ProjectContract,
-    TransactionConnection,
     TransactionType,
 )
-from ..signals import actuals_created, proforma_confirmed
+from ..signals import proforma_confirmed
 
 
 def next_invoice_number() -> str:
@@ -50,24 +49,30 @@ def create_proforma_invoice(*, contract_id: int, by, invoice_date=None) -> Invoi
         number=next_invoice_number(), name=contract.name, contract=contract, customer_id=contract.customer_id,
         currency=contract.currency, invoice_date=invoice_date or timezone.localdate(), created_by=by,
     )
-    lines = InvoiceLine.objects.bulk_create(
+    InvoiceLine.objects.bulk_create(
         InvoiceLine(invoice=invoice, contract_line=contract_line) for contract_line in contract.lines.all()
     )
-    line_for = {line.contract_line_id: line for line in lines}
+    add_details(invoice=invoice, actuals=ready)
+    recompute_totals(invoice=invoice)
+    return invoice
+
+
+def add_details(*, invoice: Invoice, actuals: list[Actual]) -> None:
+    """One detail per unbilled actual, on the invoice line of its contract line; the actual is now
+    on this draft (Customer invoice created, stamped with the invoice)."""
+    lines = {line.contract_line_id: line for line in InvoiceLine.objects.filter(invoice=invoice)}
     InvoiceLineDetail.objects.bulk_create(
         InvoiceLineDetail(
-            invoice_line=line_for[actual.contract_line_id], invoice=invoice, actual=actual,
+            invoice_line=lines[actual.contract_line_id], invoice=invoice, actual=actual,
             transaction_class=actual.transaction_class, billing_type=actual.billing_type,
             transaction_date=actual.transaction_date, description=actual.description,
             quantity=actual.quantity, price=actual.price, amount=actual.amount, currency=actual.currency,
         )
-        for actual in ready
+        for actual in actuals
     )
-    Actual.objects.filter(pk__in=[a.pk for a in ready]).update(
+    Actual.objects.filter(pk__in=[a.pk for a in actuals]).update(
         billing_status=BillingStatus.CUSTOMER_INVOICE_CREATED, invoice=invoice
     )
-    recompute_totals(invoice=invoice)
-    return invoice
 
 
 def recompute_totals(*, invoice: Invoice) -> None:
@@ -100,52 +105,3 @@ def confirm_proforma(*, invoice_id: int, by) -> Invoice:
     proforma_confirmed.send(sender=Invoice, invoice=invoice)
     return invoice
 
-
-def create_billing_actuals(*, invoice: Invoice) -> list[int]:
-    """Create the actuals of a confirmation, for details whose quantity is unchanged (§2.7 row 1).
-
-    Per detail: the original unbilled sale goes to Customer invoice posted; a negative reversal of
-    it (skip sync: finance marks its posted transaction invoiced instead, BR-08) and a billed sale
-    for the detail are created, with their transaction connections.
-    """
-    details = list(InvoiceLineDetail.objects.filter(invoice=invoice).select_related("actual", "invoice_line"))
-    confirmed_on = timezone.localdate(invoice.confirmed_at)
-    reversals, billed = [], []
-    for detail in details:
-        original = detail.actual
-        shared = dict(
-            transaction_class=original.transaction_class, project_id=original.project_id, task_id=original.task_id,
-            resource_id=original.resource_id, role_id=original.role_id, customer_id=original.customer_id,
-            contract_id=original.contract_id, contract_line_id=original.contract_line_id,
-            time_entry_id=original.time_entry_id, invoice=invoice, invoice_line_detail=detail,
-            transaction_date=original.transaction_date, currency=original.currency, unit=original.unit,
-            billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED, description=detail.description,
-        )
-        reversals.append(Actual(
-            transaction_type=TransactionType.UNBILLED_SALES, billing_type=original.billing_type,
-            adjustment_status=AdjustmentStatus.UNADJUSTABLE, skip_sync=True,
-            accounting_date=confirmed_on, quantity=-original.quantity, price=original.price,
-            amount=-original.amount, **shared,
-        ))
-        # The billed sale's accounting date is the confirmation date (BR-25).
-        billed.append(Actual(
-            transaction_type=TransactionType.BILLED_SALES, billing_type=detail.billing_type,
-            accounting_date=confirmed_on, quantity=detail.quantity, price=detail.price, amount=detail.amount,
-            **shared,
-        ))
-    Actual.objects.bulk_create(reversals + billed)
-    Role = TransactionConnection.Role
-    TransactionConnection.objects.bulk_create(
-        [TransactionConnection(transaction1=r, transaction1_role=Role.REVERSING,
-                               transaction2=d.actual, transaction2_role=Role.ORIGINAL)
-         for r, d in zip(reversals, details, strict=True)]
-        + [TransactionConnection(transaction1=b, transaction1_role=Role.BILLED_SALES,
-                                 transaction2=d.actual, transaction2_role=Role.UNBILLED_SALES)
-           for b, d in zip(billed, details, strict=True)]
-    )
-    Actual.objects.filter(pk__in=[d.actual_id for d in details]).update(
-        billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED
-    )
-    new_ids = [a.pk for a in reversals + billed]
-    actuals_created.send(sender=Actual, actual_ids=new_ids)
-    return new_ids

@@ -69,6 +69,8 @@ class InvoiceProposalLine(models.Model):
     staging = models.OneToOneField("finance.ActualStaging", models.PROTECT, related_name="proposal_line")
     project_transaction = models.ForeignKey("finance.ProjectTransaction", models.PROTECT, related_name="+")
     transaction_class = models.CharField(_("transaction class"), max_length=20)
+    # Line property: only chargeable lines make revenue; the others show on the invoice at no charge.
+    billing_type = models.CharField(_("billing type"), max_length=20, default="chargeable")
     transaction_date = models.DateField(_("date"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
     price = MoneyField(_("sales price"))

@@ -157,9 +157,10 @@ SELECT s.invoice_number, s.invoiced_actual_id, s.transaction_date, s.amount, s.c
 
 CREATE_PROPOSAL_LINES_SQL = """
 INSERT INTO finance_invoiceproposalline (
-    proposal_id, staging_id, project_transaction_id, transaction_class, transaction_date, quantity, price,
-    amount, tax, currency)
-SELECT p.id, s.id, t.id, s.transaction_class, s.transaction_date, s.quantity, s.price, s.amount, 0, s.currency
+    proposal_id, staging_id, project_transaction_id, transaction_class, billing_type, transaction_date, quantity,
+    price, amount, tax, currency)
+SELECT p.id, s.id, t.id, s.transaction_class, s.billing_type, s.transaction_date, s.quantity, s.price, s.amount, 0,
+       s.currency
   FROM finance_invoiceproposal p
   JOIN finance_actualstaging s ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales'
   JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
@@ -176,8 +177,9 @@ OPEN_PROPOSALS_SQL = [
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p
           SET status = 'open', import_message = '', amount = x.amount, tax = x.tax, lines_imported_at = now()
-         FROM (SELECT proposal_id, sum(amount) AS amount, sum(tax) AS tax FROM finance_invoiceproposalline
-                WHERE proposal_id = ANY(%(ready)s) GROUP BY proposal_id) x
+         FROM (SELECT proposal_id, coalesce(sum(amount) FILTER (WHERE billing_type = 'chargeable'), 0) AS amount,
+                      coalesce(sum(tax) FILTER (WHERE billing_type = 'chargeable'), 0) AS tax
+                 FROM finance_invoiceproposalline WHERE proposal_id = ANY(%(ready)s) GROUP BY proposal_id) x
         WHERE p.id = x.proposal_id""",
 ]
 

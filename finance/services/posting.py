@@ -58,14 +58,15 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     rate = exchange_rate(from_currency=proposal.currency, to_currency=accounting_currency, on=proposal.invoice_date)
 
     lines = proposal.lines.all()
-    # Each line is converted and rounded on its own; the AR debit is their sum, so the voucher balances.
+    # Each chargeable line is converted and rounded on its own; the AR debit is their sum, so the
+    # voucher balances. Non-chargeable lines show on the invoice and make no revenue.
     revenue = sum((round_money(amount * rate, accounting_currency)
-                   for amount in lines.values_list("amount", flat=True)),
+                   for amount in lines.filter(billing_type="chargeable").values_list("amount", flat=True)),
                   start=round_money(0, accounting_currency))
     tax = round_money(proposal.tax * rate, accounting_currency)
     # WIP is reversed at the rate it was accrued with (domain.md §2.9.4), not today's.
     accrued = ProjectTransaction.objects.filter(pk__in=lines.values("project_transaction")).aggregate(
-        total=Sum("accounting_amount"))["total"] or 0
+        mst=Sum("accounting_amount"), cur=Sum("amount"))
 
     voucher = Voucher.objects.create(
         number=_next_voucher_number(), legal_entity=legal_entity.code, date=proposal.invoice_date,
@@ -84,9 +85,9 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     ]
     if proposal.tax:
         entries.append(entry(setup.sales_tax, P.SALES_TAX, -tax, -proposal.tax))
-    if setup.accrue_revenue and accrued:
-        entries += [entry(setup.wip_sales_value, P.WIP_SALES_VALUE, -accrued, -proposal.amount),
-                    entry(setup.accrued_revenue, P.ACCRUED_REVENUE, accrued, proposal.amount)]
+    if setup.accrue_revenue and accrued["mst"]:
+        entries += [entry(setup.wip_sales_value, P.WIP_SALES_VALUE, -accrued["mst"], -accrued["cur"]),
+                    entry(setup.accrued_revenue, P.ACCRUED_REVENUE, accrued["mst"], accrued["cur"])]
     LedgerEntry.objects.bulk_create(entries)
     if sum(e.accounting_amount for e in entries) != 0:  # by construction; refuse rather than post
         raise DomainError(_("Voucher %(voucher)s does not balance.") % {"voucher": voucher.number})

@@ -1,0 +1,125 @@
+"""The actuals a confirmation creates, per invoice line detail (domain.md §2.7).
+
+- Quantity, price and billing type unchanged: the original unbilled sale is posted; its negative
+  reversal and a billed sale for the detail are created.
+- Anything changed (quantity down or up, price, billing type): the original is Adjusted and
+  reversed; a replacement unbilled sale for what the detail bills, with its reversal and its billed
+  sale; and when the quantity went down on a chargeable detail, the same for the remainder as
+  non-chargeable (8 h edited to 6 h: billed 6 h chargeable and 2 h non-chargeable).
+
+Reversals and replacement unbilled sales never go to finance (decision D20, domain.md §10 Q1):
+finance has the original unbilled sale posted as WIP, every billed sale names that original as the
+transaction it invoices, and posting the invoice reverses the original's WIP in full.
+"""
+
+from dataclasses import dataclass, field
+
+from django.utils import timezone
+
+from projinv.money import round_money
+
+from ..models import (
+    Actual,
+    AdjustmentStatus,
+    BillingStatus,
+    BillingType,
+    Invoice,
+    InvoiceLineDetail,
+    TransactionConnection,
+    TransactionType,
+)
+from ..signals import actuals_created
+
+Role = TransactionConnection.Role
+
+
+@dataclass
+class BillingPlan:
+    """The new actuals of one confirmation and the connections between them, made in two statements."""
+
+    invoice: Invoice
+    accounting_date: object
+    actuals: list = field(default_factory=list)
+    connections: list = field(default_factory=list)
+
+    def _new(self, like: Actual, detail: InvoiceLineDetail, **values) -> Actual:
+        actual = Actual(
+            transaction_class=like.transaction_class, project_id=like.project_id, task_id=like.task_id,
+            resource_id=like.resource_id, role_id=like.role_id, customer_id=like.customer_id,
+            contract_id=like.contract_id, contract_line_id=like.contract_line_id, time_entry_id=like.time_entry_id,
+            invoice=self.invoice, invoice_line_detail=detail, transaction_date=like.transaction_date,
+            currency=like.currency, unit=like.unit, billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED,
+            description=detail.description, accounting_date=self.accounting_date, **values,
+        )
+        self.actuals.append(actual)
+        return actual
+
+    def connect(self, first, first_role, second, second_role):
+        self.connections.append((first, first_role, second, second_role))
+
+    def reverse(self, unbilled: Actual, detail) -> Actual:
+        reversal = self._new(unbilled, detail, transaction_type=TransactionType.UNBILLED_SALES,
+                             billing_type=unbilled.billing_type, adjustment_status=AdjustmentStatus.UNADJUSTABLE,
+                             skip_sync=True, quantity=-unbilled.quantity, price=unbilled.price,
+                             amount=-unbilled.amount)
+        self.connect(reversal, Role.REVERSING, unbilled, Role.ORIGINAL)
+        return reversal
+
+    def replace(self, original: Actual, detail, *, quantity, billing_type, price) -> Actual:
+        replacement = self._new(original, detail, transaction_type=TransactionType.UNBILLED_SALES,
+                                billing_type=billing_type, skip_sync=True, quantity=quantity, price=price,
+                                amount=round_money(quantity * price, original.currency))
+        self.connect(replacement, Role.REPLACING, original, Role.ORIGINAL)
+        return replacement
+
+    def bill(self, unbilled: Actual, detail) -> Actual:
+        billed = self._new(unbilled, detail, transaction_type=TransactionType.BILLED_SALES,
+                           billing_type=unbilled.billing_type, quantity=unbilled.quantity, price=unbilled.price,
+                           amount=unbilled.amount)
+        self.connect(billed, Role.BILLED_SALES, unbilled, Role.UNBILLED_SALES)
+        return billed
+
+    def save(self) -> list[int]:
+        Actual.objects.bulk_create(self.actuals)
+        TransactionConnection.objects.bulk_create(
+            TransactionConnection(transaction1=a, transaction1_role=ra, transaction2=b, transaction2_role=rb)
+            for a, ra, b, rb in self.connections
+        )
+        return [a.pk for a in self.actuals]
+
+
+def unchanged(detail: InvoiceLineDetail, original: Actual) -> bool:
+    return (detail.quantity, detail.price, detail.billing_type) == (
+        original.quantity, original.price, original.billing_type)
+
+
+def replacement_parts(detail: InvoiceLineDetail, original: Actual):
+    """(quantity, billing type, price) of each replacement unbilled sale of an edited detail."""
+    parts = [(detail.quantity, detail.billing_type, detail.price)]
+    if detail.billing_type == original.billing_type == BillingType.CHARGEABLE and detail.quantity < original.quantity:
+        parts.append((original.quantity - detail.quantity, BillingType.NON_CHARGEABLE, original.price))
+    return [part for part in parts if part[0]]
+
+
+def create_billing_actuals(*, invoice: Invoice) -> list[int]:
+    details = list(InvoiceLineDetail.objects.filter(invoice=invoice).select_related("actual").order_by("pk"))
+    plan = BillingPlan(invoice=invoice, accounting_date=timezone.localdate(invoice.confirmed_at))  # BR-25
+    adjusted = []
+    for detail in details:
+        original = detail.actual
+        if unchanged(detail, original):
+            plan.reverse(original, detail)
+            plan.bill(original, detail)
+            continue
+        adjusted.append(original.pk)
+        plan.reverse(original, detail)
+        for quantity, billing_type, price in replacement_parts(detail, original):
+            replacement = plan.replace(original, detail, quantity=quantity, billing_type=billing_type, price=price)
+            plan.reverse(replacement, detail)
+            plan.bill(replacement, detail)
+    new_ids = plan.save()
+    Actual.objects.filter(pk__in=[d.actual_id for d in details]).update(
+        billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED)
+    Actual.objects.filter(pk__in=adjusted).update(adjustment_status=AdjustmentStatus.ADJUSTED)
+    actuals_created.send(sender=Actual, actual_ids=new_ids)
+    return new_ids

@@ -1,0 +1,80 @@
+"""Editing a draft proforma invoice (domain.md §2.6): details, deletion, refresh. Totals follow."""
+
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from projinv.domain import DomainError, InvalidTransition
+from projinv.money import round_money
+
+from ..models import (
+    Actual,
+    AdjustmentStatus,
+    BillingStatus,
+    BillingType,
+    Invoice,
+    InvoiceLineDetail,
+    TransactionType,
+)
+from .invoicing import add_details, recompute_totals
+
+EDITABLE_BILLING_TYPES = (BillingType.CHARGEABLE, BillingType.NON_CHARGEABLE, BillingType.COMPLIMENTARY)
+
+
+def _editable_invoice(invoice_id) -> Invoice:
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    if not invoice.is_editable:
+        raise InvalidTransition(_("Invoice %(number)s is %(status)s: it can no longer be changed.")
+                                % {"number": invoice.number, "status": invoice.get_status_display()})
+    return invoice
+
+
+@transaction.atomic
+def update_detail(*, detail_id: int, by, quantity: Decimal, price: Decimal, billing_type: str,
+                  tax: Decimal = Decimal(0), description: str = "") -> InvoiceLineDetail:
+    """Change what a T&M detail bills: the quantity, price, billing type, tax and description."""
+    detail = InvoiceLineDetail.objects.select_related("invoice").get(pk=detail_id)
+    invoice = _editable_invoice(detail.invoice_id)
+    if quantity is None or quantity < 0:
+        raise DomainError(_("The quantity cannot be negative."))
+    if price is None or price < 0:
+        raise DomainError(_("The price cannot be negative."))
+    if tax is None or tax < 0:
+        raise DomainError(_("The tax cannot be negative."))
+    if billing_type not in EDITABLE_BILLING_TYPES:
+        raise DomainError(_("%(type)s is not a billing type a detail can have.") % {"type": billing_type})
+    detail.quantity, detail.price, detail.billing_type = quantity, price, billing_type
+    detail.amount = round_money(quantity * price, invoice.currency)
+    detail.tax, detail.description = round_money(tax, invoice.currency), description
+    detail.save(update_fields=["quantity", "price", "billing_type", "amount", "tax", "description"])
+    recompute_totals(invoice=invoice)
+    return detail
+
+
+@transaction.atomic
+def delete_detail(*, detail_id: int, by) -> Invoice:
+    """Take a detail off the draft; its actual goes back to the backlog, Ready to invoice (Q10)."""
+    detail = InvoiceLineDetail.objects.get(pk=detail_id)
+    invoice = _editable_invoice(detail.invoice_id)
+    Actual.objects.filter(pk=detail.actual_id).update(billing_status=BillingStatus.READY_TO_INVOICE, invoice=None)
+    detail.delete()
+    recompute_totals(invoice=invoice)
+    return invoice
+
+
+@transaction.atomic
+def refresh_invoice(*, invoice_id: int, by) -> int:
+    """Pull onto the draft the contract's Ready actuals that no invoice holds yet. Returns how many."""
+    invoice = _editable_invoice(invoice_id)
+    late = list(
+        Actual.objects.select_for_update()
+        .filter(contract_id=invoice.contract_id, customer_id=invoice.customer_id,
+                transaction_type=TransactionType.UNBILLED_SALES, adjustment_status=AdjustmentStatus.NONE,
+                billing_status=BillingStatus.READY_TO_INVOICE)
+        .order_by("transaction_date", "pk")
+    )
+    if late:
+        add_details(invoice=invoice, actuals=late)
+        recompute_totals(invoice=invoice)
+    return len(late)
