@@ -91,6 +91,12 @@ class InvoiceTable(tables.Table):
 
 class InvoiceLineDetailTable(tables.Table):
     line = tables.Column(accessor="invoice_line__contract_line__name", verbose_name=_("contract line"))
+    edit = tables.TemplateColumn(template_name="dataverse/_detail_actions.html", verbose_name="", orderable=False)
+
+    def __init__(self, *args, editable=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not editable:
+            self.columns.hide("edit")
     quantity = QuantityColumn()
     price = MoneyColumn()
     amount = MoneyColumn()
@@ -99,4 +105,4 @@ class InvoiceLineDetailTable(tables.Table):
     class Meta:
         model = InvoiceLineDetail
         fields = ("line", "transaction_date", "transaction_class", "billing_type", "description", "quantity",
-                  "price", "amount", "tax", "currency")
+                  "price", "amount", "tax", "currency", "edit")

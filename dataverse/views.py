@@ -1,15 +1,18 @@
 """Dataverse pages: thin views over the services (design.md §5)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
+from projinv.domain import DomainError
 from projinv.pages import TablePage, run_action, selected_ids
 
 from . import selectors
+from .forms import DetailForm
 from .models import (
     Actual,
     Invoice,
@@ -17,7 +20,7 @@ from .models import (
     ProjectContract,
     TimeEntry,
 )
-from .services import backlog, entries, invoicing
+from .services import backlog, drafts, entries, invoicing
 from .tables import ActualTable, BacklogTable, ContractTable, InvoiceLineDetailTable, InvoiceTable, TimeEntryTable
 
 
@@ -76,7 +79,8 @@ class InvoiceList(TablePage):
 def invoice_detail(request, pk):
     invoice = get_object_or_404(Invoice.objects.select_related("contract", "customer", "confirmed_by"), pk=pk)
     details = InvoiceLineDetailTable(
-        InvoiceLineDetail.objects.filter(invoice=invoice).select_related("invoice_line__contract_line")
+        InvoiceLineDetail.objects.filter(invoice=invoice).select_related("invoice_line__contract_line"),
+        editable=invoice.is_editable and request.user.has_perm("dataverse.create_proforma"),
     )
     RequestConfig(request, paginate={"per_page": 100}).configure(details)
     lines = invoice.lines.select_related("contract_line")
@@ -135,3 +139,38 @@ def invoice_confirm(request, pk):
     return run_action(request, lambda: invoicing.confirm_proforma(invoice_id=invoice.pk, by=request.user),
                       success=lambda inv: _("Invoice %(number)s confirmed.") % {"number": inv.number},
                       fallback=invoice)
+
+
+@permission_required("dataverse.create_proforma", raise_exception=True)
+def detail_edit(request, pk):
+    detail = get_object_or_404(InvoiceLineDetail.objects.select_related("invoice"), pk=pk)
+    form = DetailForm(request.POST or None, initial={
+        "quantity": detail.quantity, "price": detail.price, "billing_type": detail.billing_type,
+        "tax": detail.tax, "description": detail.description})
+    if request.method == "POST" and form.is_valid():
+        try:
+            drafts.update_detail(detail_id=detail.pk, by=request.user, **form.cleaned_data)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The detail is updated; the totals follow."))
+            return redirect(detail.invoice)
+    return render(request, "dataverse/detail_edit.html", {"form": form, "detail": detail,
+                                                          "invoice": detail.invoice, "title": detail.invoice.number})
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
+def detail_delete(request, pk):
+    detail = get_object_or_404(InvoiceLineDetail.objects.select_related("invoice"), pk=pk)
+    return run_action(request, lambda: drafts.delete_detail(detail_id=detail.pk, by=request.user),
+                      success=_("The detail is off the invoice; its actual is back in the backlog."),
+                      fallback=detail.invoice)
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
+def invoice_refresh(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    return run_action(request, lambda: drafts.refresh_invoice(invoice_id=invoice.pk, by=request.user),
+                      success=lambda n: _("%(count)d late transactions added.") % {"count": n}, fallback=invoice)

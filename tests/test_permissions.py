@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from dataverse.models import Actual, Invoice, ProjectContract, TimeEntry
+from dataverse.models import Actual, Invoice, InvoiceLineDetail, ProjectContract, TimeEntry
 from finance.models import ImportRun, InvoiceProposal, ProjectInvoice, Voucher
 from projinv.dualwrite.models import DataverseChange, MapState
 
@@ -25,6 +25,7 @@ PAGES = [
     ("dataverse:contracts", None, {PM}),
     ("dataverse:invoices", None, {PM, ACC, INT}),
     ("dataverse:invoice_detail", "invoice", {PM, ACC, INT}),
+    ("dataverse:detail_edit", "draft_detail", {PM}),
     ("finance:staging", None, {ACC, INT}),
     ("finance:imports", None, {ACC, INT}),
     ("finance:journals", None, {ACC}),
@@ -49,6 +50,8 @@ ACTIONS = [
     ("dataverse:backlog_not_ready", None, {PM}),
     ("dataverse:invoice_create", "contract", {PM}),
     ("dataverse:invoice_confirm", "draft", {PM}),
+    ("dataverse:invoice_refresh", "draft", {PM}),
+    ("dataverse:detail_delete", "draft_detail", {PM}),
     ("finance:import_run", None, {ACC, AR}),
     ("finance:proposal_import", "proposal", {ACC, AR}),
     ("finance:proposal_post", "proposal", {ACC, AR}),
@@ -76,6 +79,7 @@ def objects(world, db):
     return {
         "invoice": {"pk": invoice.pk}, "proposal": {"pk": proposal.pk}, "voucher": {"pk": voucher.pk},
         "contract": {"contract_pk": ProjectContract.objects.get(number="PC-1002").pk}, "draft": {"pk": draft.pk},
+        "draft_detail": {"pk": draft.details.first().pk},
         "number": {"number": invoice.number}, "map": {"code": "msdyn_actuals"},
     }
 
@@ -85,7 +89,8 @@ def state():
     return (
         list(TimeEntry.objects.order_by("pk").values_list("status", flat=True)),
         list(Actual.objects.order_by("pk").values_list("billing_status", flat=True)),
-        list(Invoice.objects.order_by("pk").values_list("status", flat=True)),
+        list(Invoice.objects.order_by("pk").values_list("status", "total")),
+        list(InvoiceLineDetail.objects.order_by("pk").values_list("pk", "quantity")),
         list(InvoiceProposal.objects.order_by("pk").values_list("status", flat=True)),
         ProjectInvoice.objects.count(), ImportRun.objects.count(), Voucher.objects.count(),
         list(DataverseChange.objects.order_by("pk").values_list("status", "attempts")),

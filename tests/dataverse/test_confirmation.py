@@ -163,3 +163,22 @@ def test_it_refuses_to_edit_a_confirmed_invoice(eight_hours, world):
         drafts.delete_detail(detail_id=detail.pk, by=world["pm"])
     detail.refresh_from_db()
     assert detail.quantity == Decimal(8)
+
+
+def test_it_edits_a_detail_through_the_portal(eight_hours, world, as_user):
+    from django.urls import reverse
+
+    invoice, detail = eight_hours
+    client = as_user(world["pm"])
+    url = reverse("dataverse:detail_edit", args=[detail.pk])
+    assert client.get(url).status_code == 200
+    response = client.post(url, {"quantity": "-2", "price": "200", "billing_type": C, "tax": "0"})
+    assert response.status_code == 200 and "greater than or equal to 0" in response.content.decode()
+    client.post(url, {"quantity": "6", "price": "200", "billing_type": C, "tax": "0", "description": "Workshop"})
+    invoice.refresh_from_db()
+    assert invoice.total == Decimal(1200)
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    response = client.post(url, {"quantity": "1", "price": "1", "billing_type": C, "tax": "0"})
+    assert "can no longer be changed" in response.content.decode()
+    detail.refresh_from_db()
+    assert detail.quantity == Decimal(6)
