@@ -18,8 +18,8 @@ ACTUAL_FIELDS = dict(
     msdyn_bookableresource=F("resource__name"),
     msdyn_resourcecategory=F("role__name"),
     msdyn_invoice=F("invoice__number"),
-    # For a billed sale: the unbilled sale it invoices (its transaction connection, domain.md §2.3.2).
-    msdyn_unbilledsalesactual=F("invoice_line_detail__actual__uuid"),
+    # For a billed sale: the unbilled sale it invoices in finance (decision D20, domain.md §2.3.2).
+    msdyn_unbilledsalesactual=F("invoiced_actual__uuid"),
     msdyn_documentdate=F("transaction_date"),
     msdyn_accountingdate=F("accounting_date"),
     msdyn_quantity=F("quantity"),

@@ -81,5 +81,13 @@ def test_it_upserts_the_schedules_by_name():
 
     call_command("setup_schedules", stdout=StringIO())
     call_command("setup_schedules", stdout=StringIO())
-    assert sorted(Schedule.objects.values_list("name", flat=True)) == [
-        "dualwrite.sweep_outbox", "finance.import_from_staging"]
+    assert sorted(Schedule.objects.values_list("name", "func")) == [
+        ("dualwrite.check_invariants", "projinv.dualwrite.tasks.check_invariants"),
+        ("dualwrite.prune_activity_log", "projinv.dualwrite.tasks.prune_activity_log"),
+        ("dualwrite.sweep_outbox", "projinv.dualwrite.tasks.sweep_outbox"),
+        ("finance.import_from_staging", "finance.tasks.import_from_staging"),
+    ]
+    from django.utils.module_loading import import_string
+
+    for func in Schedule.objects.values_list("func", flat=True):
+        assert callable(import_string(func))  # every schedule names a task that exists

@@ -75,6 +75,10 @@ class Actual(models.Model):
                                    related_name="actuals")
     # The proforma invoice an unbilled sale was put on (stamped when the detail is created).
     invoice = models.ForeignKey("dataverse.Invoice", models.PROTECT, null=True, blank=True, related_name="+")
+    # For a billed sale (or its reversal): the unbilled sale it invoices as finance knows it, i.e. the
+    # one journalized there as WIP (decision D20). Finance builds the proposal line on it.
+    invoiced_actual = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="+",
+                                        verbose_name=_("invoices"))
     # For billed sales and reversals: the invoice line detail that produced them.
     invoice_line_detail = models.ForeignKey("dataverse.InvoiceLineDetail", models.PROTECT, null=True, blank=True,
                                             related_name="billing_actuals")

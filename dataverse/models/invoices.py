@@ -34,6 +34,10 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    # A corrective invoice (domain.md §2.10): it credits, and may re-bill, billed sales of `corrects`.
+    has_corrections = models.BooleanField(_("has corrections"), default=False)
+    corrects = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="corrections",
+                                 verbose_name=_("corrects invoice"))
 
     # Totals are derived from the details (BR-20). They are stored, not typed in: they are
     # recomputed in one statement on every change so that lists never sum 10,000 details.
@@ -127,6 +131,10 @@ class InvoiceLineDetail(models.Model):
     amount = MoneyField(_("amount"))
     tax = MoneyField(_("tax"))
     currency = CurrencyField(_("currency"))
+    # A correction detail: its quantity is what should finally stand for `corrected_billed`; its
+    # amount is the difference to what was billed (quantity 0: a full credit).
+    corrected_billed = models.OneToOneField("dataverse.Actual", models.PROTECT, null=True, blank=True,
+                                            related_name="correction_detail", verbose_name=_("corrects billed sale"))
 
     class Meta:
         ordering = ["pk"]
@@ -139,3 +147,7 @@ class InvoiceLineDetail(models.Model):
     @property
     def extended_amount(self):
         return self.amount + self.tax
+
+    @property
+    def is_correction(self) -> bool:
+        return self.corrected_billed_id is not None

@@ -10,6 +10,12 @@
 Reversals and replacement unbilled sales never go to finance (decision D20, domain.md §10 Q1):
 finance has the original unbilled sale posted as WIP, every billed sale names that original as the
 transaction it invoices, and posting the invoice reverses the original's WIP in full.
+
+A correction detail (domain.md §2.10) credits a billed sale: the billed sale is Adjusted and a
+billed-sales reversal is created (it goes to finance as a credit line); what should finally stand is
+re-billed through a new unbilled sale; a credited remainder returns to the backlog as a new unbilled
+sale. Those new unbilled sales do go to finance (D23): the original's WIP was consumed by the first
+invoice, so they are new WIP there.
 """
 
 from dataclasses import dataclass, field
@@ -43,14 +49,15 @@ class BillingPlan:
     connections: list = field(default_factory=list)
 
     def _new(self, like: Actual, detail: InvoiceLineDetail, **values) -> Actual:
-        actual = Actual(
-            transaction_class=like.transaction_class, project_id=like.project_id, task_id=like.task_id,
-            resource_id=like.resource_id, role_id=like.role_id, customer_id=like.customer_id,
-            contract_id=like.contract_id, contract_line_id=like.contract_line_id, time_entry_id=like.time_entry_id,
-            invoice=self.invoice, invoice_line_detail=detail, transaction_date=like.transaction_date,
-            currency=like.currency, unit=like.unit, billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED,
-            description=detail.description, accounting_date=self.accounting_date, **values,
-        )
+        actual = Actual(**{
+            "transaction_class": like.transaction_class, "project_id": like.project_id, "task_id": like.task_id,
+            "resource_id": like.resource_id, "role_id": like.role_id, "customer_id": like.customer_id,
+            "contract_id": like.contract_id, "contract_line_id": like.contract_line_id,
+            "time_entry_id": like.time_entry_id, "invoice": self.invoice, "invoice_line_detail": detail,
+            "transaction_date": like.transaction_date, "currency": like.currency, "unit": like.unit,
+            "billing_status": BillingStatus.CUSTOMER_INVOICE_POSTED, "description": detail.description,
+            "accounting_date": self.accounting_date, **values,
+        })
         self.actuals.append(actual)
         return actual
 
@@ -65,22 +72,51 @@ class BillingPlan:
         self.connect(reversal, Role.REVERSING, unbilled, Role.ORIGINAL)
         return reversal
 
-    def replace(self, original: Actual, detail, *, quantity, billing_type, price) -> Actual:
+    def replace(self, original: Actual, detail, *, quantity, billing_type, price, synced=False,
+                **values) -> Actual:
         replacement = self._new(original, detail, transaction_type=TransactionType.UNBILLED_SALES,
-                                billing_type=billing_type, skip_sync=True, quantity=quantity, price=price,
-                                amount=round_money(quantity * price, original.currency))
+                                billing_type=billing_type, skip_sync=not synced, quantity=quantity, price=price,
+                                amount=round_money(quantity * price, original.currency), **values)
         self.connect(replacement, Role.REPLACING, original, Role.ORIGINAL)
         return replacement
 
-    def bill(self, unbilled: Actual, detail) -> Actual:
+    def bill(self, unbilled: Actual, detail, *, invoices: Actual) -> Actual:
+        """A billed sale for `unbilled`; finance builds its line on `invoices` (its WIP there)."""
         billed = self._new(unbilled, detail, transaction_type=TransactionType.BILLED_SALES,
                            billing_type=unbilled.billing_type, quantity=unbilled.quantity, price=unbilled.price,
-                           amount=unbilled.amount)
+                           amount=unbilled.amount, invoiced_actual=invoices)
         self.connect(billed, Role.BILLED_SALES, unbilled, Role.UNBILLED_SALES)
         return billed
 
+    def reverse_billed(self, billed: Actual, detail) -> Actual:
+        """A credit: the negative of a billed sale, on the same transaction in finance."""
+        reversal = self._new(billed, detail, transaction_type=TransactionType.BILLED_SALES,
+                             billing_type=billed.billing_type, adjustment_status=AdjustmentStatus.UNADJUSTABLE,
+                             quantity=-billed.quantity, price=billed.price, amount=-billed.amount,
+                             invoiced_actual_id=billed.invoiced_actual_id)
+        self.connect(reversal, Role.REVERSING, billed, Role.ORIGINAL)
+        return reversal
+
+    def correct(self, detail: InvoiceLineDetail) -> None:
+        """Credit the billed sale and re-bill what should finally stand (domain.md §2.10.3)."""
+        billed, final = detail.corrected_billed, detail.quantity
+        self.reverse_billed(billed, detail)
+        if final:
+            rebill = self.replace(billed, detail, quantity=final, billing_type=billed.billing_type,
+                                  price=detail.price, synced=True)
+            self.reverse(rebill, detail)
+            self.bill(rebill, detail, invoices=rebill)
+        if final < billed.quantity:  # the credited rest goes back to the backlog, chargeable
+            self.replace(billed, detail, quantity=billed.quantity - final, billing_type=BillingType.CHARGEABLE,
+                         price=billed.price, synced=True, invoice=None,
+                         billing_status=BillingStatus.UNBILLED_SALES_CREATED)
+
     def save(self) -> list[int]:
-        Actual.objects.bulk_create(self.actuals)
+        # Billed sales may name a replacement made in this plan as the sale they invoice: those
+        # replacements need their keys first, so unbilled actuals go in one statement, billed in another.
+        billed = [a for a in self.actuals if a.transaction_type == TransactionType.BILLED_SALES]
+        Actual.objects.bulk_create([a for a in self.actuals if a.transaction_type != TransactionType.BILLED_SALES])
+        Actual.objects.bulk_create(billed)
         TransactionConnection.objects.bulk_create(
             TransactionConnection(transaction1=a, transaction1_role=ra, transaction2=b, transaction2_role=rb)
             for a, ra, b, rb in self.connections
@@ -102,23 +138,28 @@ def replacement_parts(detail: InvoiceLineDetail, original: Actual):
 
 
 def create_billing_actuals(*, invoice: Invoice) -> list[int]:
-    details = list(InvoiceLineDetail.objects.filter(invoice=invoice).select_related("actual").order_by("pk"))
+    details = list(InvoiceLineDetail.objects.filter(invoice=invoice)
+                   .select_related("actual", "corrected_billed").order_by("pk"))
     plan = BillingPlan(invoice=invoice, accounting_date=timezone.localdate(invoice.confirmed_at))  # BR-25
     adjusted = []
     for detail in details:
+        if detail.is_correction:
+            adjusted.append(detail.corrected_billed_id)
+            plan.correct(detail)
+            continue
         original = detail.actual
         if unchanged(detail, original):
             plan.reverse(original, detail)
-            plan.bill(original, detail)
+            plan.bill(original, detail, invoices=original)
             continue
         adjusted.append(original.pk)
         plan.reverse(original, detail)
         for quantity, billing_type, price in replacement_parts(detail, original):
             replacement = plan.replace(original, detail, quantity=quantity, billing_type=billing_type, price=price)
             plan.reverse(replacement, detail)
-            plan.bill(replacement, detail)
+            plan.bill(replacement, detail, invoices=original)
     new_ids = plan.save()
-    Actual.objects.filter(pk__in=[d.actual_id for d in details]).update(
+    Actual.objects.filter(pk__in=[d.actual_id for d in details if not d.is_correction]).update(
         billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED)
     Actual.objects.filter(pk__in=adjusted).update(adjustment_status=AdjustmentStatus.ADJUSTED)
     actuals_created.send(sender=Actual, actual_ids=new_ids)

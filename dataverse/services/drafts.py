@@ -34,7 +34,7 @@ def _editable_invoice(invoice_id) -> Invoice:
 def update_detail(*, detail_id: int, by, quantity: Decimal, price: Decimal, billing_type: str,
                   tax: Decimal = Decimal(0), description: str = "") -> InvoiceLineDetail:
     """Change what a T&M detail bills: the quantity, price, billing type, tax and description."""
-    detail = InvoiceLineDetail.objects.select_related("invoice").get(pk=detail_id)
+    detail = InvoiceLineDetail.objects.select_related("invoice", "corrected_billed").get(pk=detail_id)
     invoice = _editable_invoice(detail.invoice_id)
     if quantity is None or quantity < 0:
         raise DomainError(_("The quantity cannot be negative."))
@@ -44,8 +44,12 @@ def update_detail(*, detail_id: int, by, quantity: Decimal, price: Decimal, bill
         raise DomainError(_("The tax cannot be negative."))
     if billing_type not in EDITABLE_BILLING_TYPES:
         raise DomainError(_("%(type)s is not a billing type a detail can have.") % {"type": billing_type})
+    if detail.is_correction and billing_type != detail.billing_type:
+        raise DomainError(_("The billing type of a correction cannot be changed (fix 6006562)."))
     detail.quantity, detail.price, detail.billing_type = quantity, price, billing_type
     detail.amount = round_money(quantity * price, invoice.currency)
+    if detail.is_correction:  # what this invoice adds is the difference to what was billed
+        detail.amount -= detail.corrected_billed.amount
     detail.tax, detail.description = round_money(tax, invoice.currency), description
     detail.save(update_fields=["quantity", "price", "billing_type", "amount", "tax", "description"])
     recompute_totals(invoice=invoice)
@@ -57,7 +61,9 @@ def delete_detail(*, detail_id: int, by) -> Invoice:
     """Take a detail off the draft; its actual goes back to the backlog, Ready to invoice (Q10)."""
     detail = InvoiceLineDetail.objects.get(pk=detail_id)
     invoice = _editable_invoice(detail.invoice_id)
-    Actual.objects.filter(pk=detail.actual_id).update(billing_status=BillingStatus.READY_TO_INVOICE, invoice=None)
+    if detail.actual_id:  # a correction detail has no actual of its own: dropping it just drops the correction
+        Actual.objects.filter(pk=detail.actual_id).update(billing_status=BillingStatus.READY_TO_INVOICE,
+                                                          invoice=None)
     detail.delete()
     recompute_totals(invoice=invoice)
     return invoice

@@ -131,24 +131,28 @@ UPDATE finance_actualstaging s
 RETURNING s.id
 """
 
-PROPOSAL_READINESS_SQL = """
+# A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a negative
+# billed sale from a correction) once the transaction it credits has been invoiced.
+INVOICEABLE = "((s.amount >= 0 AND t.status = 'posted') OR (s.amount < 0 AND t.status = 'invoiced'))"
+
+PROPOSAL_READINESS_SQL = f"""
 SELECT p.id, p.number, p.expected_line_count,
        count(s.id) AS staged,
        count(s.id) FILTER (WHERE t.id IS NULL) AS unposted
   FROM finance_invoiceproposal p
   LEFT JOIN finance_actualstaging s
     ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
-  LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND t.status = 'posted'
+  LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
  WHERE p.status = 'header_only' AND (%(only)s = '' OR p.number = %(only)s)
  GROUP BY p.id
  ORDER BY p.id
 """
 
-UNPOSTED_DETAIL_SQL = """
+UNPOSTED_DETAIL_SQL = f"""
 SELECT s.invoice_number, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
        u.status AS unbilled_status, u.wait_reason
   FROM finance_actualstaging s
-  LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND t.status = 'posted'
+  LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
   LEFT JOIN finance_actualstaging u ON u.dataverse_actual_id = s.invoiced_actual_id
  WHERE s.invoice_number = ANY(%(numbers)s) AND s.transaction_type = 'billed_sales'
    AND s.status IN ('received', 'waiting') AND t.id IS NULL
@@ -172,7 +176,7 @@ ON CONFLICT (staging_id) DO NOTHING
 OPEN_PROPOSALS_SQL = [
     """UPDATE finance_projecttransaction t SET status = 'invoice_proposal'
          FROM finance_invoiceproposalline l
-        WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s)""",
+        WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s) AND t.status = 'posted'""",
     """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p

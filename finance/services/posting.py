@@ -65,8 +65,11 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
                   start=round_money(0, accounting_currency))
     tax = round_money(proposal.tax * rate, accounting_currency)
     # WIP is reversed at the rate it was accrued with (domain.md §2.9.4), not today's.
-    accrued = ProjectTransaction.objects.filter(pk__in=lines.values("project_transaction")).aggregate(
-        mst=Sum("accounting_amount"), cur=Sum("amount"))
+    # The WIP this invoice consumes: its lines' transactions still on a proposal (a credit's are
+    # already invoiced, their WIP long gone).
+    consumed = ProjectTransaction.objects.filter(pk__in=lines.values("project_transaction"),
+                                                 status=ProjectTransaction.Status.INVOICE_PROPOSAL)
+    accrued = consumed.aggregate(mst=Sum("accounting_amount"), cur=Sum("amount"))
 
     voucher = Voucher.objects.create(
         number=_next_voucher_number(), legal_entity=legal_entity.code, date=proposal.invoice_date,
@@ -104,9 +107,7 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
         date=invoice.invoice_date, due_date=invoice.due_date, amount=invoice.total, currency=invoice.currency,
         accounting_amount=invoice.accounting_total,
     )
-    ProjectTransaction.objects.filter(pk__in=lines.values("project_transaction")).update(
-        status=ProjectTransaction.Status.INVOICED
-    )
+    consumed.update(status=ProjectTransaction.Status.INVOICED)
     with connections["finance"].cursor() as cursor:
         cursor.execute(WRITE_ACCOUNTING_DETAILS_SQL, {
             "voucher": voucher.number, "date": invoice.invoice_date, "rate": rate,
