@@ -90,13 +90,16 @@ class InvoiceTable(tables.Table):
 
 
 class InvoiceLineDetailTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     line = tables.Column(accessor="invoice_line__contract_line__name", verbose_name=_("contract line"))
     edit = tables.TemplateColumn(template_name="dataverse/_detail_actions.html", verbose_name="", orderable=False)
 
-    def __init__(self, *args, editable=False, **kwargs):
+    def __init__(self, *args, editable=False, selectable=False, **kwargs):
         super().__init__(*args, **kwargs)
         if not editable:
             self.columns.hide("edit")
+        if not selectable:
+            self.columns.hide("selection")
     quantity = QuantityColumn()
     price = MoneyColumn()
     amount = MoneyColumn()
@@ -104,5 +107,5 @@ class InvoiceLineDetailTable(tables.Table):
 
     class Meta:
         model = InvoiceLineDetail
-        fields = ("line", "transaction_date", "transaction_class", "billing_type", "description", "quantity",
-                  "price", "amount", "tax", "currency", "edit")
+        fields = ("selection", "line", "transaction_date", "transaction_class", "billing_type", "description",
+                  "quantity", "price", "amount", "tax", "currency", "edit")

@@ -20,7 +20,7 @@ from .models import (
     ProjectContract,
     TimeEntry,
 )
-from .services import backlog, drafts, entries, invoicing
+from .services import backlog, corrections, drafts, entries, invoicing
 from .tables import ActualTable, BacklogTable, ContractTable, InvoiceLineDetailTable, InvoiceTable, TimeEntryTable
 
 
@@ -77,15 +77,22 @@ class InvoiceList(TablePage):
 
 @permission_required("dataverse.view_invoice", raise_exception=True)
 def invoice_detail(request, pk):
-    invoice = get_object_or_404(Invoice.objects.select_related("contract", "customer", "confirmed_by"), pk=pk)
+    invoice = get_object_or_404(Invoice.objects.select_related("contract", "customer", "confirmed_by", "corrects"),
+                                pk=pk)
     details = InvoiceLineDetailTable(
         InvoiceLineDetail.objects.filter(invoice=invoice).select_related("invoice_line__contract_line"),
         editable=invoice.is_editable and request.user.has_perm("dataverse.create_proforma"),
+        selectable=invoice.status in (Invoice.Status.CONFIRMED, Invoice.Status.POSTED),
     )
     RequestConfig(request, paginate={"per_page": 100}).configure(details)
     lines = invoice.lines.select_related("contract_line")
-    return render(request, "dataverse/invoice_detail.html",
-                  {"invoice": invoice, "lines": lines, "details": details, "title": invoice.number})
+    revisable = invoice.status in (Invoice.Status.CONFIRMED, Invoice.Status.POSTED) and request.user.has_perm(
+        "dataverse.create_proforma")
+    drafts_to_add_to = (Invoice.objects.filter(contract=invoice.contract, customer=invoice.customer,
+                                               status__in=Invoice.EDITABLE).order_by("-pk") if revisable else [])
+    return render(request, "dataverse/invoice_detail.html", {
+        "invoice": invoice, "lines": lines, "details": details, "title": invoice.number, "revisable": revisable,
+        "drafts_to_add_to": drafts_to_add_to})
 
 
 @require_POST
@@ -174,3 +181,16 @@ def invoice_refresh(request, pk):
     invoice = get_object_or_404(Invoice, pk=pk)
     return run_action(request, lambda: drafts.refresh_invoice(invoice_id=invoice.pk, by=request.user),
                       success=lambda n: _("%(count)d late transactions added.") % {"count": n}, fallback=invoice)
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
+def invoice_revise(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    into = request.POST.get("into") or None
+    return run_action(
+        request, lambda: corrections.revise_invoice(invoice_id=invoice.pk, by=request.user,
+                                                    detail_ids=selected_ids(request), into_invoice_id=into),
+        success=lambda draft: _("Corrective draft %(number)s: enter the quantities that should finally be "
+                                "billed (0 credits everything).") % {"number": draft.number},
+        fallback=invoice)

@@ -51,6 +51,7 @@ ACTIONS = [
     ("dataverse:invoice_create", "contract", {PM}),
     ("dataverse:invoice_confirm", "draft", {PM}),
     ("dataverse:invoice_refresh", "draft", {PM}),
+    ("dataverse:invoice_revise", "invoice", {PM}),
     ("dataverse:detail_delete", "draft_detail", {PM}),
     ("finance:import_run", None, {ACC, AR}),
     ("finance:proposal_import", "proposal", {ACC, AR}),

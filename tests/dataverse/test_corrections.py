@@ -122,3 +122,18 @@ def test_it_confirms_a_correction_even_without_a_change(invoiced, world):
     posted, ledger = settle_and_post(corrective)
     assert posted.total == 0 and not posted.is_credit_note
     assert_invariants_hold_once_settled()
+
+
+def test_it_revises_from_the_invoice_page(invoiced, world, as_user):
+    from django.urls import reverse
+
+    invoice, _billed = invoiced
+    client = as_user(world["pm"])
+    page = client.get(reverse("dataverse:invoice_detail", args=[invoice.pk])).content.decode()
+    assert "Revise selected" in page
+    response = client.post(reverse("dataverse:invoice_revise", args=[invoice.pk]), follow=True)
+    corrective = Invoice.objects.get(corrects=invoice)
+    assert response.redirect_chain[-1][0] == reverse("dataverse:invoice_detail", args=[corrective.pk])
+    response = client.post(reverse("dataverse:invoice_revise", args=[invoice.pk]), follow=True)
+    assert "is left to correct" in response.content.decode()
+    assert Invoice.objects.filter(corrects=invoice).count() == 1
