@@ -59,13 +59,14 @@ class ProjectTransactionTable(tables.Table):
 
 
 class ProposalTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     number = tables.Column(linkify=("finance:proposal_detail", [tables.A("pk")]))
     tax = MoneyColumn()
     amount = MoneyColumn()
 
     class Meta:
         model = InvoiceProposal
-        fields = ("number", "customer_number", "contract_number", "invoice_date", "due_date", "status",
+        fields = ("selection", "number", "customer_number", "contract_number", "invoice_date", "due_date", "status",
                   "expected_line_count", "amount", "tax", "currency", "import_message")
 
 
@@ -77,7 +78,8 @@ class ProposalLineTable(tables.Table):
 
     class Meta:
         model = InvoiceProposalLine
-        fields = ("transaction_date", "transaction_class", "quantity", "price", "amount", "tax", "currency")
+        fields = ("transaction_date", "transaction_class", "billing_type", "quantity", "price", "amount", "tax",
+                  "currency")
 
 
 class ProjectInvoiceTable(tables.Table):

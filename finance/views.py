@@ -1,15 +1,17 @@
 """Finance pages: thin views over the services (design.md §5)."""
 
+from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from projinv.pages import TablePage, run_action
+from projinv.pages import TablePage, run_action, selected_ids
 
+from .forms import ProposalDatesForm
 from .models import (
     ActualStaging,
     CustomerTransaction,
@@ -21,7 +23,7 @@ from .models import (
     ProjectTransaction,
     Voucher,
 )
-from .services import importing, posting
+from .services import importing, posting, proposals
 from .tables import (
     CustomerTransactionTable,
     ImportRunTable,
@@ -77,6 +79,7 @@ class ProposalList(TablePage):
     queryset = InvoiceProposal.objects.all()
     filterset_fields = ["status"]
     title = gettext_lazy("Project invoice proposals")
+    bulk_actions = (("finance:proposals_post", gettext_lazy("Post selected"), "finance.post_proposal"),)
 
 
 class ProjectInvoiceList(TablePage):
@@ -109,8 +112,9 @@ def proposal_detail(request, pk):
     lines = ProposalLineTable(proposal.lines.all())
     RequestConfig(request, paginate={"per_page": 100}).configure(lines)
     invoice = ProjectInvoice.objects.filter(proposal=proposal).select_related("voucher").first()
+    dates = ProposalDatesForm(initial={"invoice_date": proposal.invoice_date, "due_date": proposal.due_date})
     return render(request, "finance/proposal_detail.html",
-                  {"proposal": proposal, "lines": lines, "invoice": invoice, "title": proposal.number})
+                  {"proposal": proposal, "lines": lines, "invoice": invoice, "title": proposal.number, "dates": dates})
 
 
 @permission_required("finance.view_voucher", raise_exception=True)
@@ -162,3 +166,40 @@ def proposal_post(request, pk):
     return run_action(request, lambda: posting.post_proposal(proposal_id=pk, by=_who(request)),
                       success=lambda inv: _("Posted as project invoice %(number)s.") % {"number": inv.number},
                       fallback=proposal)
+
+
+@require_POST
+@permission_required("finance.post_proposal", raise_exception=True)
+def proposals_post(request):
+    results = posting.post_proposals(proposal_ids=selected_ids(request), by=_who(request))
+    for result in results:
+        if result.error:
+            messages.error(request, _("%(proposal)s not posted: %(error)s") % {"proposal": result.proposal,
+                                                                              "error": result.error})
+        else:
+            messages.success(request, _("%(proposal)s posted as %(invoice)s.") % {"proposal": result.proposal,
+                                                                                 "invoice": result.invoice})
+    if not results:
+        messages.error(request, _("Select the proposals to post."))
+    return redirect("finance:proposals")
+
+
+@require_POST
+@permission_required("finance.run_import", raise_exception=True)
+def proposal_delete_lines(request, pk):
+    proposal = get_object_or_404(InvoiceProposal, pk=pk)
+    return run_action(request, lambda: proposals.delete_all_lines(proposal_id=pk, by=_who(request)),
+                      success=lambda n: _("%(count)d lines deleted; Import from staging re-creates them.")
+                      % {"count": n}, fallback=proposal)
+
+
+@require_POST
+@permission_required("finance.post_proposal", raise_exception=True)
+def proposal_dates(request, pk):
+    proposal = get_object_or_404(InvoiceProposal, pk=pk)
+    form = ProposalDatesForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Enter valid dates."))
+        return redirect(proposal)
+    return run_action(request, lambda: proposals.set_dates(proposal_id=pk, by=_who(request), **form.cleaned_data),
+                      success=_("Dates saved."), fallback=proposal)

@@ -1,5 +1,6 @@
 """Post a project invoice proposal: invoice, customer transaction, balanced voucher (domain.md §2.9)."""
 
+from dataclasses import dataclass
 from datetime import date
 
 from django.db import connections, transaction
@@ -123,3 +124,24 @@ def _next_voucher_number() -> str:
     with connections["finance"].cursor() as cursor:
         cursor.execute("SELECT 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0')")
         return cursor.fetchone()[0]
+
+
+@dataclass
+class PostingResult:
+    proposal: str
+    invoice: str = ""
+    error: str = ""
+
+
+def post_proposals(*, proposal_ids, by: str) -> list[PostingResult]:
+    """Post many proposals, each in its own transaction: one that fails leaves the others posted, and
+    says why (the batch of domain.md §2.9.4; a proposal is never split)."""
+    results = []
+    for proposal in InvoiceProposal.objects.filter(pk__in=proposal_ids).order_by("pk").only("pk", "number"):
+        try:
+            invoice = post_proposal(proposal_id=proposal.pk, by=by)
+        except DomainError as error:
+            results.append(PostingResult(proposal.number, error=str(error)))
+        else:
+            results.append(PostingResult(proposal.number, invoice=invoice.number))
+    return results

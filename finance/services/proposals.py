@@ -1,0 +1,58 @@
+"""The accountant's work on a proposal before posting (domain.md §2.9.1–2): accounting edits only."""
+
+from datetime import date, timedelta
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from projinv.domain import DomainError, InvalidTransition
+
+from ..models import ActualStaging, Customer, InvoiceProposal, ProjectTransaction
+
+
+def _open_proposal(proposal_id: int, *, allow_header_only=False) -> InvoiceProposal:
+    proposal = InvoiceProposal.objects.select_for_update().get(pk=proposal_id)
+    allowed = {InvoiceProposal.Status.OPEN} | ({InvoiceProposal.Status.HEADER_ONLY} if allow_header_only else set())
+    if proposal.status not in allowed:
+        raise InvalidTransition(_("Proposal %(number)s is %(status)s and cannot be changed.")
+                                % {"number": proposal.number, "status": proposal.get_status_display()})
+    return proposal
+
+
+def payment_days(proposal: InvoiceProposal) -> int:
+    return (Customer.objects.filter(legal_entity__code=proposal.legal_entity, number=proposal.customer_number)
+            .values_list("payment_days", flat=True).first() or 0)
+
+
+@transaction.atomic(using="finance")
+def set_dates(*, proposal_id: int, invoice_date: date, due_date: date | None, by: str) -> InvoiceProposal:
+    """Change the invoice date (the due date follows the terms of payment) or override the due date."""
+    proposal = _open_proposal(proposal_id, allow_header_only=True)
+    if invoice_date is None:
+        raise DomainError(_("An invoice date is required."))
+    if due_date is None or (invoice_date != proposal.invoice_date and due_date == proposal.due_date):
+        # A new invoice date recalculates the due date from the terms of payment and drops a manual
+        # one (BR-25), unless a new due date is given with it.
+        due_date = invoice_date + timedelta(days=payment_days(proposal))
+    if due_date < invoice_date:
+        raise DomainError(_("The due date cannot be before the invoice date."))
+    proposal.invoice_date, proposal.due_date = invoice_date, due_date
+    proposal.save(update_fields=["invoice_date", "due_date"])
+    return proposal
+
+
+@transaction.atomic(using="finance")
+def delete_all_lines(*, proposal_id: int, by: str) -> int:
+    """Delete all lines (domain.md §2.9.2): the proposal is a header again, its transactions and
+    staging rows are free, and the next Import from staging re-creates the lines."""
+    proposal = _open_proposal(proposal_id)
+    lines = proposal.lines.all()
+    ProjectTransaction.objects.filter(pk__in=lines.values("project_transaction"),
+                                      status=ProjectTransaction.Status.INVOICE_PROPOSAL).update(
+        status=ProjectTransaction.Status.POSTED)
+    ActualStaging.objects.filter(pk__in=lines.values("staging")).update(status=ActualStaging.Status.RECEIVED)
+    count, _deleted = lines.delete()
+    proposal.status, proposal.amount, proposal.tax, proposal.lines_imported_at = (
+        InvoiceProposal.Status.HEADER_ONLY, 0, 0, None)
+    proposal.save(update_fields=["status", "amount", "tax", "lines_imported_at"])
+    return count
