@@ -8,7 +8,7 @@ from . import models
 
 
 @admin.register(models.LegalEntity, models.LedgerAccount, models.PostingSetup, models.Customer,
-                models.ExchangeRate, models.NumberSequence)
+                models.ExchangeRate, models.NumberSequence, models.FiscalPeriod)
 class SetupAdmin(admin.ModelAdmin):
     pass
 

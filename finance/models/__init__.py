@@ -1,11 +1,12 @@
 from .invoicing import CustomerTransaction, InvoiceProposal, InvoiceProposalLine, ProjectInvoice
 from .journals import IntegrationJournal, IntegrationJournalLine, ProjectTransaction
 from .ledger import LedgerEntry, Voucher
-from .setup import Customer, ExchangeRate, LedgerAccount, LegalEntity, NumberSequence, PostingSetup
+from .setup import Customer, ExchangeRate, FiscalPeriod, LedgerAccount, LegalEntity, NumberSequence, PostingSetup
 from .staging import ActualStaging, ImportIssue, ImportRun
 
 __all__ = [
     "CustomerTransaction", "InvoiceProposal", "InvoiceProposalLine", "ProjectInvoice", "IntegrationJournal",
     "IntegrationJournalLine", "ProjectTransaction", "LedgerEntry", "Voucher", "Customer", "ExchangeRate",
+    "FiscalPeriod",
     "LedgerAccount", "LegalEntity", "NumberSequence", "PostingSetup", "ActualStaging", "ImportIssue", "ImportRun",
 ]

@@ -10,6 +10,9 @@ class LegalEntity(models.Model):
     code = models.CharField(_("legal entity"), max_length=10, unique=True)
     name = models.CharField(_("name"), max_length=200)
     accounting_currency = CurrencyField(_("accounting currency"))
+    # "Automatically set accounting date to open ledger period" (domain.md §2.0, BR-24).
+    roll_to_open_period = models.BooleanField(_("move dates in closed periods to the next open period"),
+                                              default=True)
 
     class Meta:
         verbose_name = _("legal entity")
@@ -17,6 +20,28 @@ class LegalEntity(models.Model):
 
     def __str__(self):
         return self.code
+
+
+class FiscalPeriod(models.Model):
+    """A ledger period. Only a closed one restricts posting; dates outside every period post freely."""
+
+    legal_entity = models.ForeignKey(LegalEntity, models.CASCADE, related_name="periods")
+    name = models.CharField(_("period"), max_length=30)
+    start = models.DateField(_("start"))
+    end = models.DateField(_("end"))
+    closed = models.BooleanField(_("closed"), default=False)
+
+    class Meta:
+        ordering = ["legal_entity", "start"]
+        verbose_name = _("fiscal period")
+        verbose_name_plural = _("fiscal periods")
+        constraints = [
+            models.UniqueConstraint(fields=["legal_entity", "start"], name="one_period_per_start"),
+            models.CheckConstraint(condition=models.Q(end__gte=models.F("start")), name="period_ends_after_start"),
+        ]
+
+    def __str__(self):
+        return f"{self.legal_entity} {self.name}"
 
 
 class LedgerAccount(models.Model):

@@ -34,6 +34,7 @@ class ActualStaging(models.Model):
         LEGAL_ENTITY_MISSING = "legal_entity_missing", _("The legal entity is not set up in finance")
         POSTING_SETUP_MISSING = "posting_setup_missing", _("The legal entity has no posting set-up")
         EXCHANGE_RATE_MISSING = "exchange_rate_missing", _("No exchange rate for the currency on the accounting date")
+        PERIOD_CLOSED = "period_closed", _("No open fiscal period for the accounting date")
 
     PENDING = (Status.RECEIVED, Status.WAITING)
 

@@ -31,19 +31,30 @@ IMPORT_LOCK = 0x70726F6A696E76
 CLASSIFY_SQL = """
 CREATE TEMP TABLE import_batch ON COMMIT DROP AS
 SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency,
-       date_trunc('month', s.accounting_date)::date AS period,
+       coalesce(rolled.start, s.accounting_date) AS accounting_date,
+       date_trunc('month', coalesce(rolled.start, s.accounting_date))::date AS period,
        CASE WHEN s.currency = le.accounting_currency THEN 1::numeric ELSE x.rate END AS rate,
        CASE WHEN le.id IS NULL THEN 'legal_entity_missing'
             WHEN ps.id IS NULL THEN 'posting_setup_missing'
+            WHEN closed.id IS NOT NULL AND rolled.start IS NULL THEN 'period_closed'
             WHEN s.currency <> le.accounting_currency AND x.rate IS NULL THEN 'exchange_rate_missing'
        END AS wait_reason
   FROM finance_actualstaging s
   LEFT JOIN finance_legalentity le ON le.code = s.legal_entity
   LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
+  -- A date in a closed period moves to the first open period after it, if the entity allows (BR-24).
+  LEFT JOIN LATERAL (
+        SELECT p.id, p."end" FROM finance_fiscalperiod p
+         WHERE p.legal_entity_id = le.id AND p.closed AND s.accounting_date BETWEEN p.start AND p."end") closed
+    ON true
+  LEFT JOIN LATERAL (
+        SELECT min(p.start) AS start FROM finance_fiscalperiod p
+         WHERE le.roll_to_open_period AND closed.id IS NOT NULL AND p.legal_entity_id = le.id AND NOT p.closed
+           AND p.start > closed."end") rolled ON true
   LEFT JOIN LATERAL (
         SELECT r.rate FROM finance_exchangerate r
          WHERE r.from_currency = s.currency AND r.to_currency = le.accounting_currency
-           AND r.valid_from <= s.accounting_date
+           AND r.valid_from <= coalesce(rolled.start, s.accounting_date)
          ORDER BY r.valid_from DESC LIMIT 1) x ON true
  WHERE s.status IN ('received', 'waiting') AND s.transaction_type IN ('cost', 'unbilled_sales')
 """
@@ -66,7 +77,7 @@ INSERT INTO finance_integrationjournalline (
     journal_id, staging_id, voucher, transaction_type, transaction_date, accounting_date, quantity, amount,
     currency, exchange_rate, accounting_amount)
 SELECT j.id, s.id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0'), s.transaction_type,
-       s.transaction_date, s.accounting_date, s.quantity, s.amount, s.currency, b.rate,
+       s.transaction_date, b.accounting_date, s.quantity, s.amount, s.currency, b.rate,
        projinv_round_money(s.amount * b.rate, b.accounting_currency)
   FROM import_batch b
   JOIN finance_actualstaging s ON s.id = b.staging_id

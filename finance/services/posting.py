@@ -13,6 +13,7 @@ from projinv.money import round_money
 from ..models import (
     CustomerTransaction,
     ExchangeRate,
+    FiscalPeriod,
     InvoiceProposal,
     LedgerEntry,
     LegalEntity,
@@ -49,6 +50,20 @@ def exchange_rate(*, from_currency: str, to_currency: str, on: date):
     return rate
 
 
+def open_posting_date(legal_entity: LegalEntity, on: date) -> date:
+    """The date to post on: `on`, or, when it falls in a closed period, the first day of the next open
+    period if the legal entity allows it (BR-24); otherwise the posting is refused."""
+    closed = FiscalPeriod.objects.filter(legal_entity=legal_entity, closed=True, start__lte=on, end__gte=on).first()
+    if closed is None:
+        return on
+    next_open = (FiscalPeriod.objects.filter(legal_entity=legal_entity, closed=False, start__gt=closed.end)
+                 .order_by("start").values_list("start", flat=True).first())
+    if not legal_entity.roll_to_open_period or next_open is None:
+        raise DomainError(_("No open fiscal period for %(date)s in %(entity)s (%(period)s is closed).")
+                          % {"date": on, "entity": legal_entity.code, "period": closed.name})
+    return next_open
+
+
 @transaction.atomic(using="finance")
 def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     proposal = InvoiceProposal.objects.select_for_update().get(pk=proposal_id)
@@ -56,7 +71,8 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     legal_entity = LegalEntity.objects.select_related("posting_setup").get(code=proposal.legal_entity)
     setup = legal_entity.posting_setup
     accounting_currency = legal_entity.accounting_currency
-    rate = exchange_rate(from_currency=proposal.currency, to_currency=accounting_currency, on=proposal.invoice_date)
+    posting_date = open_posting_date(legal_entity, proposal.invoice_date)
+    rate = exchange_rate(from_currency=proposal.currency, to_currency=accounting_currency, on=posting_date)
 
     lines = proposal.lines.all()
     # Each chargeable line is converted and rounded on its own; the AR debit is their sum, so the
@@ -73,7 +89,7 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     accrued = consumed.aggregate(mst=Sum("accounting_amount"), cur=Sum("amount"))
 
     voucher = Voucher.objects.create(
-        number=_next_voucher_number(), legal_entity=legal_entity.code, date=proposal.invoice_date,
+        number=_next_voucher_number(), legal_entity=legal_entity.code, date=posting_date,
         source=Voucher.Source.PROJECT_INVOICE, description=proposal.number,
     )
 
@@ -99,7 +115,7 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     invoice = ProjectInvoice.objects.create(
         legal_entity=legal_entity.code, proposal=proposal, voucher=voucher, customer_number=proposal.customer_number,
         number=NumberSequence.take(legal_entity=legal_entity, code="project_invoice", prefix="PINV-"),
-        invoice_date=proposal.invoice_date, due_date=proposal.due_date or proposal.invoice_date,
+        invoice_date=posting_date, due_date=max(proposal.due_date or posting_date, posting_date),
         currency=proposal.currency, amount=proposal.amount, tax=proposal.tax, total=proposal.total,
         exchange_rate=rate, accounting_total=revenue + tax, is_credit_note=proposal.total < 0,
     )
