@@ -20,4 +20,7 @@ urlpatterns = [
     path("customer-transactions/", views.CustomerTransactionList.as_view(), name="customer_transactions"),
     path("vouchers/", views.VoucherList.as_view(), name="vouchers"),
     path("vouchers/<int:pk>/", views.voucher_detail, name="voucher_detail"),
+    path("reports/trial-balance/", views.trial_balance, name="trial_balance"),
+    path("reports/ageing/", views.ageing, name="ageing"),
+    path("reports/wip/", views.wip, name="wip"),
 ]

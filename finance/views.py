@@ -1,16 +1,20 @@
 """Finance pages: thin views over the services (design.md §5)."""
 
+from datetime import date
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from projinv.pages import TablePage, run_action, selected_ids
+from projinv.pages import TablePage, csv_response, run_action, selected_ids
 
+from . import reports
 from .forms import ProposalDatesForm
 from .models import (
     ActualStaging,
@@ -203,3 +207,46 @@ def proposal_dates(request, pk):
         return redirect(proposal)
     return run_action(request, lambda: proposals.set_dates(proposal_id=pk, by=_who(request), **form.cleaned_data),
                       success=_("Dates saved."), fallback=proposal)
+
+
+def _report(request, *, template, title, columns, rows, filename, **context):
+    if request.GET.get("export") == "csv":
+        return csv_response(filename, columns, rows)
+    return render(request, template, {"title": title, "columns": columns, "rows": rows, **context})
+
+
+def _date(request, name, default):
+    try:
+        return date.fromisoformat(request.GET.get(name, ""))
+    except ValueError:
+        return default
+
+
+@permission_required("finance.view_voucher", raise_exception=True)
+def trial_balance(request):
+    today = timezone.localdate()
+    start, end = _date(request, "start", today.replace(day=1)), _date(request, "end", today)
+    columns = [("voucher__legal_entity", _("Legal entity")), ("account", _("Main account")),
+               ("accounting_currency", _("Currency")), ("opening", _("Opening balance")), ("debit", _("Debit")),
+               ("credit", _("Credit")), ("closing", _("Closing balance"))]
+    return _report(request, template="finance/report.html", title=_("Trial balance"), columns=columns,
+                   rows=reports.trial_balance(start=start, end=end), filename=f"trial-balance-{start}-{end}.csv",
+                   filters={"start": start, "end": end})
+
+
+@permission_required("finance.view_customertransaction", raise_exception=True)
+def ageing(request):
+    as_of = _date(request, "as_of", timezone.localdate())
+    columns = [("legal_entity", _("Legal entity")), ("customer_number", _("Customer")), ("currency", _("Currency")),
+               ("current", _("Not yet due")), ("days_1_30", _("1–30 days")), ("days_31_60", _("31–60 days")),
+               ("days_61_90", _("61–90 days")), ("over_90", _("Over 90 days")), ("total", _("Total"))]
+    return _report(request, template="finance/report.html", title=_("Customer ageing"), columns=columns,
+                   rows=reports.ageing(as_of=as_of), filename=f"ageing-{as_of}.csv", filters={"as_of": as_of})
+
+
+@permission_required("finance.view_projecttransaction", raise_exception=True)
+def wip(request):
+    columns = [("legal_entity", _("Legal entity")), ("project_number", _("Project")), ("accrued", _("Accrued WIP")),
+               ("invoiced", _("Invoiced")), ("remaining", _("Remaining WIP"))]
+    return _report(request, template="finance/report.html", title=_("WIP per project"), columns=columns,
+                   rows=reports.wip(), filename="wip.csv", filters={})

@@ -1,7 +1,10 @@
 """Shared page helpers: a permission-checked, filterable, sortable, paginated table page."""
 
+import csv
+
 from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
+from django.http import HttpResponse
 from django.shortcuts import redirect
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
@@ -53,3 +56,14 @@ def selected_ids(request) -> list[int]:
         return sorted({int(value) for value in request.POST.getlist("selection")})
     except ValueError:
         return []
+
+
+def csv_response(filename: str, columns: list[tuple[str, str]], rows) -> HttpResponse:
+    """Rows as a CSV download: `columns` are (key, header) pairs."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    writer = csv.writer(response)
+    writer.writerow([str(header) for _key, header in columns])
+    for row in rows:
+        writer.writerow([row[key] for key, _header in columns])
+    return response
