@@ -8,7 +8,8 @@ from . import models
 
 
 @admin.register(models.LegalEntity, models.LedgerAccount, models.PostingSetup, models.Customer,
-                models.ExchangeRate, models.NumberSequence, models.FiscalPeriod)
+                models.ExchangeRate, models.NumberSequence, models.FiscalPeriod, models.SalesTaxGroup,
+                models.ItemSalesTaxGroup, models.TaxRate)
 class SetupAdmin(admin.ModelAdmin):
     pass
 

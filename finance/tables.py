@@ -71,6 +71,7 @@ class ProposalTable(tables.Table):
 
 
 class ProposalLineTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     quantity = QuantityColumn()
     price = MoneyColumn()
     amount = MoneyColumn()
@@ -78,8 +79,13 @@ class ProposalLineTable(tables.Table):
 
     class Meta:
         model = InvoiceProposalLine
-        fields = ("transaction_date", "transaction_class", "billing_type", "quantity", "price", "amount", "tax",
-                  "currency")
+        fields = ("selection", "transaction_date", "transaction_class", "billing_type", "quantity", "price", "amount",
+                  "sales_tax_group", "item_tax_group", "tax", "currency")
+
+    def __init__(self, *args, editable=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not editable:
+            self.columns.hide("selection")
 
 
 class ProjectInvoiceTable(tables.Table):

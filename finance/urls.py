@@ -14,6 +14,7 @@ urlpatterns = [
     path("proposals/<int:pk>/", views.proposal_detail, name="proposal_detail"),
     path("proposals/<int:pk>/delete-lines/", views.proposal_delete_lines, name="proposal_delete_lines"),
     path("proposals/<int:pk>/dates/", views.proposal_dates, name="proposal_dates"),
+    path("proposals/<int:pk>/tax-groups/", views.proposal_tax_groups, name="proposal_tax_groups"),
     path("proposals/<int:pk>/import/", views.proposal_import, name="proposal_import"),
     path("proposals/<int:pk>/post/", views.proposal_post, name="proposal_post"),
     path("invoices/", views.ProjectInvoiceList.as_view(), name="invoices"),

@@ -113,7 +113,8 @@ class VoucherList(TablePage):
 @permission_required("finance.view_invoiceproposal", raise_exception=True)
 def proposal_detail(request, pk):
     proposal = get_object_or_404(InvoiceProposal, pk=pk)
-    lines = ProposalLineTable(proposal.lines.all())
+    lines = ProposalLineTable(proposal.lines.all(), editable=proposal.status == InvoiceProposal.Status.OPEN
+                              and request.user.has_perm("finance.post_proposal"))
     RequestConfig(request, paginate={"per_page": 100}).configure(lines)
     invoice = ProjectInvoice.objects.filter(proposal=proposal).select_related("voucher").first()
     dates = ProposalDatesForm(initial={"invoice_date": proposal.invoice_date, "due_date": proposal.due_date})
@@ -250,3 +251,16 @@ def wip(request):
                ("invoiced", _("Invoiced")), ("remaining", _("Remaining WIP"))]
     return _report(request, template="finance/report.html", title=_("WIP per project"), columns=columns,
                    rows=reports.wip(), filename="wip.csv", filters={})
+
+
+@require_POST
+@permission_required("finance.post_proposal", raise_exception=True)
+def proposal_tax_groups(request, pk):
+    proposal = get_object_or_404(InvoiceProposal, pk=pk)
+    return run_action(
+        request, lambda: proposals.set_tax_groups(
+            proposal_id=pk, line_ids=selected_ids(request), by=_who(request),
+            sales_tax_group=request.POST.get("sales_tax_group", "").strip(),
+            item_tax_group=request.POST.get("item_tax_group", "").strip()),
+        success=lambda n: _("Tax groups changed on %(count)d lines; the tax is recalculated.") % {"count": n},
+        fallback=proposal)

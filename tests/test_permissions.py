@@ -62,6 +62,7 @@ ACTIONS = [
     ("finance:proposals_post", None, {ACC, AR}),
     ("finance:proposal_delete_lines", "proposal", {ACC, AR}),
     ("finance:proposal_dates", "proposal", {ACC, AR}),
+    ("finance:proposal_tax_groups", "proposal", {ACC, AR}),
     ("dualwrite:retry", None, {INT}),
     ("dualwrite:retry_all", None, {INT}),
     ("dualwrite:take", None, {INT}),

@@ -1,12 +1,23 @@
 from .invoicing import CustomerTransaction, InvoiceProposal, InvoiceProposalLine, ProjectInvoice
 from .journals import IntegrationJournal, IntegrationJournalLine, ProjectTransaction
 from .ledger import LedgerEntry, Voucher
-from .setup import Customer, ExchangeRate, FiscalPeriod, LedgerAccount, LegalEntity, NumberSequence, PostingSetup
+from .setup import (
+    Customer,
+    ExchangeRate,
+    FiscalPeriod,
+    ItemSalesTaxGroup,
+    LedgerAccount,
+    LegalEntity,
+    NumberSequence,
+    PostingSetup,
+    SalesTaxGroup,
+    TaxRate,
+)
 from .staging import ActualStaging, ImportIssue, ImportRun
 
 __all__ = [
     "CustomerTransaction", "InvoiceProposal", "InvoiceProposalLine", "ProjectInvoice", "IntegrationJournal",
     "IntegrationJournalLine", "ProjectTransaction", "LedgerEntry", "Voucher", "Customer", "ExchangeRate",
-    "FiscalPeriod",
+    "FiscalPeriod", "ItemSalesTaxGroup", "SalesTaxGroup", "TaxRate",
     "LedgerAccount", "LegalEntity", "NumberSequence", "PostingSetup", "ActualStaging", "ImportIssue", "ImportRun",
 ]

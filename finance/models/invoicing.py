@@ -77,6 +77,9 @@ class InvoiceProposalLine(models.Model):
     amount = MoneyField(_("amount"))
     tax = MoneyField(_("sales tax"))
     currency = CurrencyField(_("currency"))
+    # The only fields an accountant may change on a line (domain.md §2.9.1); the tax follows them.
+    sales_tax_group = models.CharField(_("sales tax group"), max_length=20, blank=True)
+    item_tax_group = models.CharField(_("item sales tax group"), max_length=20, blank=True)
 
     class Meta:
         ordering = ["pk"]

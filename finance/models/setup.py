@@ -13,6 +13,8 @@ class LegalEntity(models.Model):
     # "Automatically set accounting date to open ledger period" (domain.md §2.0, BR-24).
     roll_to_open_period = models.BooleanField(_("move dates in closed periods to the next open period"),
                                               default=True)
+    # The item sales tax group of project transactions (a category's own group is issue #4's next step).
+    default_item_tax_group = models.CharField(_("default item sales tax group"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("legal entity")
@@ -76,11 +78,60 @@ class PostingSetup(models.Model):
         verbose_name_plural = _("posting set-ups")
 
 
+class SalesTaxGroup(models.Model):
+    """The billing sales tax group: whom the tax applies to (here, from the customer)."""
+
+    legal_entity = models.ForeignKey(LegalEntity, models.CASCADE, related_name="sales_tax_groups")
+    code = models.CharField(_("sales tax group"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("sales tax group")
+        verbose_name_plural = _("sales tax groups")
+        constraints = [models.UniqueConstraint(fields=["legal_entity", "code"], name="one_sales_tax_group_code")]
+
+    def __str__(self):
+        return self.code
+
+
+class ItemSalesTaxGroup(models.Model):
+    """The item sales tax group: what is sold (time, expense, material...)."""
+
+    legal_entity = models.ForeignKey(LegalEntity, models.CASCADE, related_name="item_tax_groups")
+    code = models.CharField(_("item sales tax group"), max_length=20)
+    name = models.CharField(_("name"), max_length=100)
+
+    class Meta:
+        verbose_name = _("item sales tax group")
+        verbose_name_plural = _("item sales tax groups")
+        constraints = [models.UniqueConstraint(fields=["legal_entity", "code"], name="one_item_tax_group_code")]
+
+    def __str__(self):
+        return self.code
+
+
+class TaxRate(models.Model):
+    """The rate where a sales tax group meets an item sales tax group (their common tax codes)."""
+
+    sales_tax_group = models.ForeignKey(SalesTaxGroup, models.CASCADE, related_name="rates")
+    item_tax_group = models.ForeignKey(ItemSalesTaxGroup, models.CASCADE, related_name="rates")
+    percent = models.DecimalField(_("rate (%)"), max_digits=7, decimal_places=4)
+
+    class Meta:
+        verbose_name = _("tax rate")
+        verbose_name_plural = _("tax rates")
+        constraints = [
+            models.UniqueConstraint(fields=["sales_tax_group", "item_tax_group"], name="one_rate_per_group_pair"),
+            models.CheckConstraint(condition=models.Q(percent__gte=0), name="tax_rate_not_negative"),
+        ]
+
+
 class Customer(models.Model):
     legal_entity = models.ForeignKey(LegalEntity, models.PROTECT, related_name="customers")
     number = models.CharField(_("customer account"), max_length=20)
     name = models.CharField(_("name"), max_length=200)
     payment_days = models.PositiveIntegerField(_("terms of payment (days)"), default=30)
+    sales_tax_group = models.CharField(_("sales tax group"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("customer")

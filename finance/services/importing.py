@@ -170,15 +170,28 @@ SELECT s.invoice_number, s.invoiced_actual_id, s.transaction_date, s.amount, s.c
  ORDER BY s.invoice_number, s.transaction_date
 """
 
-CREATE_PROPOSAL_LINES_SQL = """
+# Tax is finance's to compute (domain.md §10 Q3): the customer's sales tax group meets the legal
+# entity's item sales tax group; chargeable lines only.
+LINE_TAX = """CASE WHEN {line}.billing_type = 'chargeable'
+            THEN projinv_round_money({line}.amount * coalesce(tr.percent, 0) / 100, {line}.currency) ELSE 0 END"""
+TAX_RATE_JOINS = """
+  LEFT JOIN finance_salestaxgroup sg ON sg.legal_entity_id = le.id AND sg.code = {sales_group}
+  LEFT JOIN finance_itemsalestaxgroup ig ON ig.legal_entity_id = le.id AND ig.code = {item_group}
+  LEFT JOIN finance_taxrate tr ON tr.sales_tax_group_id = sg.id AND tr.item_tax_group_id = ig.id"""
+
+CREATE_PROPOSAL_LINES_SQL = f"""
 INSERT INTO finance_invoiceproposalline (
     proposal_id, staging_id, project_transaction_id, transaction_class, billing_type, transaction_date, quantity,
-    price, amount, tax, currency)
-SELECT p.id, s.id, t.id, s.transaction_class, s.billing_type, s.transaction_date, s.quantity, s.price, s.amount, 0,
-       s.currency
+    price, amount, tax, currency, sales_tax_group, item_tax_group)
+SELECT p.id, s.id, t.id, s.transaction_class, s.billing_type, s.transaction_date, s.quantity, s.price, s.amount,
+       {LINE_TAX.format(line="s")}, s.currency, coalesce(c.sales_tax_group, ''),
+       coalesce(le.default_item_tax_group, '')
   FROM finance_invoiceproposal p
   JOIN finance_actualstaging s ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales'
   JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
+  LEFT JOIN finance_legalentity le ON le.code = p.legal_entity
+  LEFT JOIN finance_customer c ON c.legal_entity_id = le.id AND c.number = p.customer_number
+  {TAX_RATE_JOINS.format(sales_group="c.sales_tax_group", item_group="le.default_item_tax_group")}
  WHERE p.id = ANY(%(ready)s)
  ORDER BY p.id, s.id
 ON CONFLICT (staging_id) DO NOTHING

@@ -2,12 +2,22 @@
 
 from datetime import date, timedelta
 
-from django.db import transaction
+from django.db import connections, transaction
+from django.db.models import Sum
 from django.utils.translation import gettext as _
 
 from projinv.domain import DomainError, InvalidTransition
 
-from ..models import ActualStaging, Customer, InvoiceProposal, ProjectTransaction
+from ..models import (
+    ActualStaging,
+    Customer,
+    InvoiceProposal,
+    ItemSalesTaxGroup,
+    LegalEntity,
+    ProjectTransaction,
+    SalesTaxGroup,
+)
+from .importing import LINE_TAX, TAX_RATE_JOINS
 
 
 def _open_proposal(proposal_id: int, *, allow_header_only=False) -> InvoiceProposal:
@@ -56,3 +66,35 @@ def delete_all_lines(*, proposal_id: int, by: str) -> int:
         InvoiceProposal.Status.HEADER_ONLY, 0, 0, None)
     proposal.save(update_fields=["status", "amount", "tax", "lines_imported_at"])
     return count
+
+
+RETAX_SQL = f"""
+UPDATE finance_invoiceproposalline l
+   SET sales_tax_group = %(sales)s, item_tax_group = %(item)s, tax = {LINE_TAX.format(line="l")}
+  FROM finance_invoiceproposal p
+  JOIN finance_legalentity le ON le.code = p.legal_entity
+  {TAX_RATE_JOINS.format(sales_group="%(sales)s", item_group="%(item)s")}
+ WHERE l.proposal_id = p.id AND p.id = %(proposal)s AND l.id = ANY(%(lines)s)
+"""
+
+
+@transaction.atomic(using="finance")
+def set_tax_groups(*, proposal_id: int, line_ids, sales_tax_group: str, item_tax_group: str, by: str) -> int:
+    """Change the sales tax group and item sales tax group of lines; their tax and the total follow."""
+    proposal = _open_proposal(proposal_id)
+    entity = LegalEntity.objects.get(code=proposal.legal_entity)
+    for model, code, label in ((SalesTaxGroup, sales_tax_group, _("sales tax group")),
+                               (ItemSalesTaxGroup, item_tax_group, _("item sales tax group"))):
+        if code and not model.objects.filter(legal_entity=entity, code=code).exists():
+            raise DomainError(_("There is no %(what)s %(code)s in %(entity)s.")
+                              % {"what": label, "code": code, "entity": entity.code})
+    line_ids = list(proposal.lines.filter(pk__in=line_ids).values_list("pk", flat=True))
+    if not line_ids:
+        raise DomainError(_("Select the lines to change."))
+    with connections["finance"].cursor() as cursor:
+        cursor.execute(RETAX_SQL, {"sales": sales_tax_group, "item": item_tax_group, "proposal": proposal.pk,
+                                   "lines": line_ids})
+        changed = cursor.rowcount
+    proposal.tax = proposal.lines.filter(billing_type="chargeable").aggregate(t=Sum("tax"))["t"] or 0
+    proposal.save(update_fields=["tax"])
+    return changed

@@ -37,6 +37,9 @@ ACCOUNTS = {
     "sales_tax": ("222200", "Sales tax payable"),
 }
 CUSTOMERS = [("C-1001", "Fabrikam Ltd"), ("C-1002", "Contoso Pharmaceuticals")]
+# Fabrikam is tax-exempt (a reseller); Contoso pays the state's 8.25 % on services.
+TAX_GROUPS = [("EXEMPT", "Exempt (resale)", Decimal("0")), ("US-WA", "Washington", Decimal("8.25"))]
+CUSTOMER_TAX_GROUPS = ["EXEMPT", "US-WA"]
 ROLE_PRICES = {"Consultant": (Decimal("100"), Decimal("200")), "Architect": (Decimal("150"), Decimal("300"))}
 
 
@@ -64,9 +67,17 @@ def load_finance() -> None:
         fin.LedgerAccount.objects.get_or_create(legal_entity=entity, number=number, defaults={"name": name})
     fin.PostingSetup.objects.get_or_create(
         legal_entity=entity, defaults={field: number for field, (number, _name) in ACCOUNTS.items()})
-    for number, name in CUSTOMERS:
+    services, _ = fin.ItemSalesTaxGroup.objects.get_or_create(legal_entity=entity, code="SERV",
+                                                              defaults={"name": "Professional services"})
+    for code, name, percent in TAX_GROUPS:
+        group, _ = fin.SalesTaxGroup.objects.get_or_create(legal_entity=entity, code=code, defaults={"name": name})
+        fin.TaxRate.objects.get_or_create(sales_tax_group=group, item_tax_group=services,
+                                          defaults={"percent": percent})
+    if not entity.default_item_tax_group:
+        fin.LegalEntity.objects.filter(pk=entity.pk).update(default_item_tax_group="SERV")
+    for (number, name), tax_group in zip(CUSTOMERS, CUSTOMER_TAX_GROUPS, strict=True):
         fin.Customer.objects.get_or_create(legal_entity=entity, number=number,
-                                           defaults={"name": name, "payment_days": 30})
+                                           defaults={"name": name, "payment_days": 30, "sales_tax_group": tax_group})
 
 
 @transaction.atomic

@@ -81,12 +81,12 @@ def _billed(invoice_numbers=None, **filters):
 def compare_invoices(invoice_numbers) -> list[dict]:
     """Proforma vs proposal vs posted invoice totals, billed actuals vs proposal lines."""
     proformas = {i["number"]: i for i in Invoice.objects.filter(number__in=invoice_numbers)
-                 .values("pk", "number", "total", "currency", "status", "confirmed_at")}
+                 .values("pk", "number", "amount", "total", "currency", "status", "confirmed_at")}
     proposals = {p["number"]: p for p in InvoiceProposal.objects.filter(number__in=invoice_numbers).annotate(
         line_count=Count("lines"), line_amount=Sum("lines__amount")).values(
         "pk", "number", "amount", "tax", "status", "line_count", "line_amount")}
     posted = {p["proposal__number"]: p for p in ProjectInvoice.objects.filter(
-        proposal__number__in=invoice_numbers).values("proposal__number", "number", "total")}
+        proposal__number__in=invoice_numbers).values("proposal__number", "number", "amount", "tax", "total")}
     billed = _billed(invoice_numbers)
     rows = []
     for number in sorted(proformas):
@@ -103,17 +103,18 @@ def compare_invoices(invoice_numbers) -> list[dict]:
 
 
 def _differences(row):
+    """Amounts are compared before tax: finance computes the tax (domain.md §10 Q3, decision D24)."""
     proposal, invoice = row["proposal"], row["invoice"]
     yield None if proposal else _("no proposal in finance")
     if proposal and proposal["status"] != InvoiceProposal.Status.HEADER_ONLY:
-        yield None if proposal["amount"] + proposal["tax"] == row["proforma"]["total"] else _(
+        yield None if proposal["amount"] == row["proforma"]["amount"] else _(
             "proposal total differs from the proforma")
         yield None if row["line_count"] == row["billed_count"] else _("proposal lines ≠ billed actuals (count)")
         yield None if row["line_amount"] == row["billed_amount"] else _("proposal lines ≠ billed actuals (amount)")
     elif proposal:
         yield _("proposal has no lines yet")
     if invoice:
-        yield None if invoice["total"] == row["proforma"]["total"] else _("posted invoice differs from the proforma")
+        yield None if invoice["amount"] == row["proforma"]["amount"] else _("posted invoice differs from the proforma")
 
 
 def compare_period(first_day: date) -> list[dict]:
