@@ -58,3 +58,16 @@ def test_it_charges_no_tax_to_an_exempt_customer(world):
     invoice, proposal = run_pipeline_to_proposal("PC-1001")
     assert proposal.tax == 0 and set(proposal.lines.values_list("sales_tax_group", flat=True)) == {"EXEMPT"}
     assert Invoice.objects.get(pk=invoice.pk).tax == 0
+
+
+def test_it_says_plainly_that_an_invoice_without_billed_sales_has_nothing_to_import(world):
+    from finance.models import InvoiceProposal
+    from finance.services import importing, inbound
+
+    inbound.receive_invoice_proposal(header=dict(
+        invoice_number="INV-999999", name="Empty", legal_entity="USPM", customer_number="C-1001",
+        contract_number="PC-1001", currency="USD", invoice_date="2026-11-01", accounting_date="2026-11-01",
+        billed_sales_count=0, amount=Decimal(0), tax=Decimal(0)))
+    importing.import_from_staging(triggered_by="test")
+    proposal = InvoiceProposal.objects.get(number="INV-999999")
+    assert proposal.status == "header_only" and "declares no billed sales" in proposal.import_message
