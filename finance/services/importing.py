@@ -268,7 +268,7 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
         if expected and staged == expected and not unposted:
             ready.append(pk)
         elif not expected and not staged:
-            blocked[pk] = (number, _("The invoice declares no billed sales: there is nothing to import (D25)."))
+            blocked[pk] = (number, _("The invoice declares no billed sales: there is nothing to import."))
         elif staged != expected:
             blocked[pk] = (number, _(
                 "Invoice proposal wasn't processed because of mismatched billed sales actuals with Dataverse: "

@@ -78,6 +78,7 @@ def copy_rows(alias: str, twin: str, where: str, params=None) -> int:
     count = world.execute(alias, f"INSERT INTO {twin} SELECT s.* FROM {real} s WHERE {where}", params)
     world.execute(alias, f"SELECT setval(pg_get_serial_sequence('{twin}', 'id'), "
                          f"coalesce((SELECT max(id) FROM {twin}), 0) + 1, false)")
+    world.execute(alias, f"ANALYZE {twin}")  # the real tables have statistics; so do their twins
     return count
 
 
@@ -127,34 +128,10 @@ SELECT a.id, a.uuid::text AS key, jsonb_build_object(
 
 # --- Approve entries --------------------------------------------------------------------------
 
-APPROVE_ACTUALS = sqlgen.insert_select(dv.Actual, {
-    "transaction_type": "k.type", "transaction_class": "'time'", "billing_type": "k.billing_type",
-    "billing_status": "k.billing_status", "project_id": "e.project_id", "task_id": "e.task_id",
-    "resource_id": "e.resource_id", "role_id": "e.role_id", "customer_id": "c.customer_id", "contract_id": "c.id",
-    "contract_line_id": "l.id", "time_entry_id": "e.id", "transaction_date": "e.date", "accounting_date": "e.date",
-    "quantity": "e.hours", "price": "k.price", "amount": "projinv_round_money(e.hours * k.price, k.currency)",
-    "currency": "k.currency", "description": "e.description",
-}, """FROM floor_timeentry e
-  JOIN dataverse_project p ON p.id = e.project_id
-  JOIN dataverse_pricelist cpl ON cpl.id = p.cost_price_list_id
-  JOIN dataverse_roleprice cp ON cp.price_list_id = p.cost_price_list_id AND cp.role_id = e.role_id
-  LEFT JOIN (dataverse_contractline l JOIN dataverse_projectcontract c ON c.id = l.contract_id AND c.status = 'active')
-         ON l.project_id = e.project_id AND l.include_time
-  LEFT JOIN dataverse_roleprice sp ON sp.price_list_id = c.sales_price_list_id AND sp.role_id = e.role_id
- CROSS JOIN LATERAL (VALUES ('cost', 'not_available', '', cp.price, cpl.currency),
-                            ('unbilled_sales', 'chargeable', 'unbilled_sales_created', sp.price, c.currency))
-       AS k(type, billing_type, billing_status, price, currency)
- WHERE e.status = 'submitted' AND (k.type = 'cost' OR l.billing_method = 'tm')
- ORDER BY e.id, k.type""", table="floor_actual")
-
-APPROVE_CONNECTIONS = sqlgen.insert_select(dv.TransactionConnection, {
-    "transaction1_id": "u.id", "transaction1_role": "'unbilled_sales'",
-    "transaction2_id": "c.id", "transaction2_role": "'cost'",
-}, """FROM floor_actual u JOIN floor_actual c ON c.time_entry_id = u.time_entry_id AND c.transaction_type = 'cost'
- WHERE u.transaction_type = 'unbilled_sales'""", table="floor_transactionconnection")
-
-APPROVE_ENTRIES = ("UPDATE floor_timeentry SET status = 'approved', approved_at = now(), approved_by_id = %(user)s "
-                   "WHERE status = 'submitted'")
+APPROVE_ACTUALS = world.approval_actuals_sql(entries="floor_timeentry", actuals="floor_actual", where="true")
+APPROVE_CONNECTIONS = world.approval_connections_sql(actuals="floor_actual",
+                                                     connections="floor_transactionconnection", where="true")
+APPROVE_ENTRIES = world.APPROVE_ENTRIES_SQL.format(entries="floor_timeentry", where="true")
 
 APPROVE_OUTBOX = _outbox_sql(DataverseChange, twin="floor_dataversechange", map_code="msdyn_actuals",
                              rows_sql=MSDYN_ROWS_SQL.format(actuals="floor_actual", where="true"))

@@ -19,7 +19,7 @@ from projinv.dualwrite.models import DataverseChange, FinanceChange
 
 from .timing import stopwatch
 
-SAMPLE = 300  # rows per naive sample
+SAMPLE = 100  # rows per naive sample
 
 
 class _Rollback(Exception):

@@ -101,11 +101,10 @@ def measure(w: World, rec: Recorder, *, pages: dict[str, tuple[str | None, str |
         rec.save()
 
 
-def page_urls(*, big_invoice: int, small_invoice: int, big_proposal: int, small_proposal: int,
-              contract: int) -> dict[str, tuple[str | None, str | None]]:
-    backlog = _url("dataverse:backlog")
+def page_urls(*, big_invoice: int, small_invoice: int, big_proposal: int, small_proposal: int) -> dict[str, tuple[str | None, str | None]]:
     return {
-        "backlog": (backlog, backlog and f"{backlog}?contract={contract}"),
+        # A filter adds its own lookup query, so the backlog is compared with itself at 1/10 scale.
+        "backlog": (_url("dataverse:backlog"), None),
         "invoice_detail": (_url("dataverse:invoice_detail", big_invoice), _url("dataverse:invoice_detail", small_invoice)),
         "proposal_detail": (_url("finance:proposal_detail", big_proposal),
                             _url("finance:proposal_detail", small_proposal)),

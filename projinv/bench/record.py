@@ -25,6 +25,7 @@ class Recorder:
     scale: float
     path: Path | None = None
     stages: dict[str, StageRecord] = field(default_factory=dict)
+    volumes: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     setup_s: dict[str, float] = field(default_factory=dict)  # unmeasured preparation, for the budget
 
@@ -35,7 +36,8 @@ class Recorder:
         self.setup_s[what] = self.setup_s.get(what, 0.0) + seconds
 
     def as_dict(self) -> dict:
-        return {"label": self.label, "scale": self.scale, "notes": self.notes, "setup_s": self.setup_s,
+        return {"label": self.label, "scale": self.scale, "volumes": self.volumes, "notes": self.notes,
+                "setup_s": self.setup_s,
                 "stages": {name: asdict(record) for name, record in self.stages.items()}}
 
     def save(self) -> None:

@@ -118,6 +118,7 @@ def _stage_result(stage: Stage, full: dict | None, tenth: dict | None) -> dict:
         result["hops_median_s"] = {hop: statistics.median(h[hop] for h in extra["hops"])
                                    for hop in extra["hops"][0]}
         extra.pop("hops")
+        result["held_s"] = extra.pop("held_s", [])
     result["extra"] = extra
     return result
 

@@ -161,6 +161,65 @@ def submitted_entry_ids(project_ids) -> list[int]:
                 .order_by("pk").values_list("pk", flat=True))
 
 
+# --- Approval in SQL ---------------------------------------------------------------------------
+# What approve_time_entries leaves: a cost actual per entry, an unbilled sale on a T&M line,
+# their connection, the entry approved. Generates the history of the special invoices and, on
+# the twin tables, is the approval's floor.
+
+
+def approval_actuals_sql(*, entries: str, actuals: str, where: str) -> str:
+    return sqlgen.insert_select(dv.Actual, {
+        "transaction_type": "k.type", "transaction_class": "'time'", "billing_type": "k.billing_type",
+        "billing_status": "k.billing_status", "project_id": "e.project_id", "task_id": "e.task_id",
+        "resource_id": "e.resource_id", "role_id": "e.role_id", "customer_id": "c.customer_id",
+        "contract_id": "c.id", "contract_line_id": "l.id", "time_entry_id": "e.id", "transaction_date": "e.date",
+        "accounting_date": "e.date", "quantity": "e.hours", "price": "k.price",
+        "amount": "projinv_round_money(e.hours * k.price, k.currency)", "currency": "k.currency",
+        "description": "e.description",
+    }, f"""FROM {entries} e
+  JOIN dataverse_project p ON p.id = e.project_id
+  JOIN dataverse_pricelist cpl ON cpl.id = p.cost_price_list_id
+  JOIN dataverse_roleprice cp ON cp.price_list_id = p.cost_price_list_id AND cp.role_id = e.role_id
+  LEFT JOIN (dataverse_contractline l JOIN dataverse_projectcontract c ON c.id = l.contract_id AND c.status = 'active')
+         ON l.project_id = e.project_id AND l.include_time
+  LEFT JOIN dataverse_roleprice sp ON sp.price_list_id = c.sales_price_list_id AND sp.role_id = e.role_id
+ CROSS JOIN LATERAL (VALUES ('cost', 'not_available', '', cp.price, cpl.currency),
+                            ('unbilled_sales', 'chargeable', 'unbilled_sales_created', sp.price, c.currency))
+       AS k(type, billing_type, billing_status, price, currency)
+ WHERE e.status = 'submitted' AND ({where}) AND (k.type = 'cost' OR l.billing_method = 'tm')
+ ORDER BY e.id, k.type""", table=actuals)
+
+
+def approval_connections_sql(*, actuals: str, connections: str, where: str) -> str:
+    # One pass grouped by entry rather than a self-join: linear whatever the planner knows.
+    return sqlgen.insert_select(dv.TransactionConnection, {
+        "transaction1_id": "max(a.id) FILTER (WHERE a.transaction_type = 'unbilled_sales')",
+        "transaction1_role": "'unbilled_sales'",
+        "transaction2_id": "max(a.id) FILTER (WHERE a.transaction_type = 'cost')", "transaction2_role": "'cost'",
+    }, f"""FROM {actuals} a WHERE {where}
+ GROUP BY a.time_entry_id HAVING count(*) FILTER (WHERE a.transaction_type = 'unbilled_sales') > 0""",
+        table=connections)
+
+
+APPROVE_ENTRIES_SQL = ("UPDATE {entries} e SET status = 'approved', approved_at = now(), approved_by_id = %(user)s "
+                       "WHERE e.status = 'submitted' AND ({where})")
+
+
+@transaction.atomic
+def approve_in_sql(w: World, project_ids: list[int]) -> int:
+    """Approve the submitted entries of these projects without the service (not a measured stage)."""
+    where = "e.project_id = ANY(%(projects)s)"
+    params = {"projects": project_ids, "user": w.user.pk}
+    count = execute("default", approval_actuals_sql(entries="dataverse_timeentry", actuals="dataverse_actual",
+                                                    where=where), params)
+    execute("default", approval_connections_sql(
+        actuals="dataverse_actual", connections="dataverse_transactionconnection",
+        where="a.time_entry_id IN (SELECT e.id FROM dataverse_timeentry e WHERE e.status = 'submitted' "
+              "AND e.project_id = ANY(%(projects)s))"), params)
+    execute("default", APPROVE_ENTRIES_SQL.format(entries="dataverse_timeentry", where=where), params)
+    return count
+
+
 # --- Proforma invoices of the regular contracts -----------------------------------------------
 
 MARK_READY_SQL = """

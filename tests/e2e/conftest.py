@@ -105,8 +105,8 @@ def cluster(request, transactional_db, tmp_path):
 
 @contextmanager
 def _sweeping():
-    """Enqueue `sweep_outbox` every SWEEP_SECONDS, as the schedule would: the relay hands a change
-    held back for its invoice's header to no worker again until a sweep does."""
+    """Enqueue `sweep_outbox` every SWEEP_SECONDS, as the schedule would. A change held back in the
+    instant its invoice's header is delivered is not woken with the others; only a sweep hands it out."""
     stop = threading.Event()
 
     def run():

@@ -30,6 +30,8 @@ class Command(BaseCommand):
                             help="Multiply the default volumes (1: the issue's volumes; 0.01: a hundredth).")
         parser.add_argument("--runs", type=int, default=3, help="Rounds of fresh data per pass (at least 3 "
                                                                 "for a median with min and max).")
+        parser.add_argument("--issue-volumes", action="store_true",
+                            help="Run the bulk stages at the issue's volumes (10× the default; about half an hour).")
         parser.add_argument("--no-tenth", action="store_true", help="Skip the 1/10-scale pass (growth column).")
         parser.add_argument("--write-back-import", action="store_true",
                             help="Also deliver and time the write-back of the posted cost and unbilled sales.")
@@ -52,7 +54,8 @@ class Command(BaseCommand):
         from projinv.bench import runner
 
         raw = runner.run(scale=options["scale"], runs=options["runs"], out_dir=options["out_dir"],
-                         tenth=not options["no_tenth"], write_back_import=options["write_back_import"])
+                         tenth=not options["no_tenth"], issue_volumes=options["issue_volumes"],
+                         write_back_import=options["write_back_import"])
         (options["out_dir"] / "raw.json").write_text(json.dumps(raw, indent=1, default=str))
 
     def _orchestrate(self, options):
@@ -70,6 +73,7 @@ class Command(BaseCommand):
         command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench", "--inner",
                    "--scale", str(options["scale"]), "--runs", str(options["runs"]), "--out-dir", str(out_dir)]
         command += ["--no-tenth"] if options["no_tenth"] else []
+        command += ["--issue-volumes"] if options["issue_volumes"] else []
         command += ["--write-back-import"] if options["write_back_import"] else []
         try:
             returncode = subprocess.run(command, env=env, cwd=settings.BASE_DIR).returncode
@@ -83,7 +87,8 @@ class Command(BaseCommand):
                       largest_child=resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
         meta = {
             "command": "manage.py bench " + " ".join(sys.argv[2:]),
-            "scale": options["scale"], "runs_per_pass": options["runs"], "started_at": started.isoformat(),
+            "scale": options["scale"], "issue_volumes": options["issue_volumes"], "runs_per_pass": options["runs"],
+            "started_at": started.isoformat(),
             "complete": returncode == 0, "wall_time_s": time.monotonic() - wall,
             "peak_memory_mib": {k: round(v / 1024, 1) for k, v in memory.items()},
             "peak_memory_overall_mib": round(max(memory.values(), default=0) / 1024, 1),
