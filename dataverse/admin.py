@@ -26,10 +26,24 @@ class ContractLineInline(admin.TabularInline):
     model = models.ContractLine
 
 
+class ContractCustomerInline(admin.TabularInline):
+    """Read-only here: splits are set on the contract's page, which checks they add up (BR-14)."""
+
+    model = models.ContractCustomer
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
 @admin.register(models.ProjectContract)
 class ProjectContractAdmin(admin.ModelAdmin):
     list_display = ["number", "name", "customer", "currency", "status"]
-    inlines = [ContractLineInline]
+    inlines = [ContractLineInline, ContractCustomerInline]
 
 
 @admin.register(models.TimeEntry)
@@ -49,6 +63,11 @@ class ActualAdmin(ReadOnlyAdmin):
                     "currency", "voucher"]
     list_filter = ["transaction_type", "billing_status", "adjustment_status", "skip_sync"]
     list_select_related = True
+
+
+@admin.register(models.ContractCustomer)
+class ContractCustomerAdmin(ReadOnlyAdmin):
+    list_display = ["contract", "customer", "split_percent", "is_rounding"]
 
 
 @admin.register(models.TransactionConnection)

@@ -17,3 +17,18 @@ class DetailForm(forms.Form):
     tax = forms.DecimalField(label=_("Tax"), min_value=Decimal(0), max_digits=19, decimal_places=4,
                              initial=Decimal(0))
     description = forms.CharField(label=_("Description"), max_length=500, required=False)
+
+
+class SplitForm(forms.Form):
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=None, required=False)
+    split_percent = forms.DecimalField(label=_("Billing split %"), max_digits=7, decimal_places=4, required=False)
+    is_rounding = forms.BooleanField(label=_("Takes the rounding"), required=False)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from .models import Customer
+
+        self.fields["customer"].queryset = Customer.objects.all()
+
+
+SplitFormSet = forms.formset_factory(SplitForm, extra=3, max_num=10)

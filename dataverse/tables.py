@@ -66,7 +66,7 @@ class BacklogTable(tables.Table):
 
 
 class ContractTable(tables.Table):
-    number = tables.Column(verbose_name=_("contract ID"))
+    number = tables.Column(verbose_name=_("contract ID"), linkify=("dataverse:contract_detail", [tables.A("pk")]))
     customer = tables.Column(accessor="customer__name", verbose_name=_("customer"))
     create_invoice = tables.TemplateColumn(
         template_name="dataverse/_create_invoice_button.html", verbose_name=_("invoice"), orderable=False)

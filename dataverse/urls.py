@@ -12,6 +12,7 @@ urlpatterns = [
     path("backlog/ready/", views.backlog_ready, name="backlog_ready"),
     path("backlog/not-ready/", views.backlog_not_ready, name="backlog_not_ready"),
     path("contracts/", views.ContractList.as_view(), name="contracts"),
+    path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("contracts/<int:contract_pk>/invoice/", views.invoice_create, name="invoice_create"),
     path("invoices/", views.InvoiceList.as_view(), name="invoices"),
     path("invoices/<int:pk>/", views.invoice_detail, name="invoice_detail"),

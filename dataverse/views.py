@@ -2,6 +2,7 @@
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -12,7 +13,7 @@ from projinv.domain import DomainError
 from projinv.pages import TablePage, run_action, selected_ids
 
 from . import selectors
-from .forms import DetailForm
+from .forms import DetailForm, SplitFormSet
 from .models import (
     Actual,
     Invoice,
@@ -20,7 +21,7 @@ from .models import (
     ProjectContract,
     TimeEntry,
 )
-from .services import backlog, corrections, drafts, entries, invoicing
+from .services import backlog, contracts, corrections, drafts, entries, invoicing
 from .tables import ActualTable, BacklogTable, ContractTable, InvoiceLineDetailTable, InvoiceTable, TimeEntryTable
 
 
@@ -134,9 +135,14 @@ def backlog_not_ready(request):
 @permission_required("dataverse.create_proforma", raise_exception=True)
 def invoice_create(request, contract_pk):
     get_object_or_404(ProjectContract, pk=contract_pk)
-    return run_action(request, lambda: invoicing.create_proforma_invoice(contract_id=contract_pk, by=request.user),
-                      success=lambda inv: _("Proforma invoice %(number)s created.") % {"number": inv.number},
-                      fallback="dataverse:contracts")
+    def create():
+        invoices = invoicing.create_proforma_invoices(contract_id=contract_pk, by=request.user)
+        return invoices[0] if len(invoices) == 1 else invoices  # one invoice: open it
+
+    return run_action(request, create,
+                      success=lambda made: _("Proforma invoices created: %(numbers)s.") % {
+                          "numbers": ", ".join(i.number for i in (made if isinstance(made, list) else [made]))},
+                      fallback="dataverse:invoices")
 
 
 @require_POST
@@ -194,3 +200,27 @@ def invoice_revise(request, pk):
         success=lambda draft: _("Corrective draft %(number)s: enter the quantities that should finally be "
                                 "billed (0 credits everything).") % {"number": draft.number},
         fallback=invoice)
+
+
+@permission_required("dataverse.view_projectcontract", raise_exception=True)
+def contract_detail(request, pk):
+    contract = get_object_or_404(ProjectContract.objects.select_related("customer", "sales_price_list"), pk=pk)
+    splits = contract.contract_customers.select_related("customer")
+    formset = SplitFormSet(request.POST or None, initial=[
+        {"customer": s.customer, "split_percent": s.split_percent, "is_rounding": s.is_rounding} for s in splits])
+    if request.method == "POST":
+        if not request.user.has_perm("dataverse.change_projectcontract"):
+            raise PermissionDenied
+        if formset.is_valid():
+            rows = [(f["customer"].pk, f["split_percent"], f["is_rounding"])
+                    for f in formset.cleaned_data if f.get("customer")]
+            try:
+                contracts.set_contract_customers(contract_id=contract.pk, splits=rows, by=request.user)
+            except DomainError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(request, _("The contract's customers are saved."))
+                return redirect("dataverse:contract_detail", contract.pk)
+    return render(request, "dataverse/contract_detail.html", {
+        "contract": contract, "lines": contract.lines.select_related("project"), "splits": splits,
+        "formset": formset, "title": contract.number})

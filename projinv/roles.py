@@ -29,6 +29,7 @@ ROLES: dict[str, list[str]] = {
     PROJECT_MANAGER: [
         *_DATAVERSE_VIEW,
         "dataverse.add_timeentry",
+        "dataverse.change_projectcontract",
         "dataverse.approve_timeentry",
         "dataverse.manage_backlog",
         "dataverse.create_proforma",

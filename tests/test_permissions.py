@@ -23,6 +23,7 @@ PAGES = [
     ("dataverse:actuals", None, {PM, ACC, INT}),
     ("dataverse:backlog", None, {PM}),
     ("dataverse:contracts", None, {PM}),
+    ("dataverse:contract_detail", "contract_pk", {PM}),
     ("dataverse:invoices", None, {PM, ACC, INT}),
     ("dataverse:invoice_detail", "invoice", {PM, ACC, INT}),
     ("dataverse:detail_edit", "draft_detail", {PM}),
@@ -88,6 +89,7 @@ def objects(world, db):
         "invoice": {"pk": invoice.pk}, "proposal": {"pk": proposal.pk}, "voucher": {"pk": voucher.pk},
         "contract": {"contract_pk": ProjectContract.objects.get(number="PC-1002").pk}, "draft": {"pk": draft.pk},
         "draft_detail": {"pk": draft.details.first().pk},
+        "contract_pk": {"pk": ProjectContract.objects.get(number="PC-1002").pk},
         "number": {"number": invoice.number}, "map": {"code": "msdyn_actuals"},
     }
 

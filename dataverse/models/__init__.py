@@ -8,6 +8,7 @@ from .actuals import (
     TransactionType,
 )
 from .contracts import (
+    ContractCustomer,
     ContractLine,
     Customer,
     PriceList,
@@ -23,6 +24,7 @@ from .invoices import Invoice, InvoiceLine, InvoiceLineDetail
 
 __all__ = [
     "Actual", "AdjustmentStatus", "BillingStatus", "BillingType", "TransactionClass", "TransactionConnection",
-    "TransactionType", "ContractLine", "Customer", "PriceList", "Project", "ProjectContract", "ProjectTask",
+    "TransactionType", "ContractCustomer", "ContractLine", "Customer", "PriceList", "Project", "ProjectContract",
+    "ProjectTask",
     "Resource", "ResourceRole", "RolePrice", "TimeEntry", "Invoice", "InvoiceLine", "InvoiceLineDetail",
 ]

@@ -143,3 +143,25 @@ class ContractLine(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class ContractCustomer(models.Model):
+    """A customer of a contract and its billing split (domain.md §3.1, BR-14). A contract with none
+    bills its own customer in full."""
+
+    contract = models.ForeignKey(ProjectContract, models.CASCADE, related_name="contract_customers")
+    customer = models.ForeignKey(Customer, models.PROTECT, related_name="+", verbose_name=_("customer"))
+    split_percent = models.DecimalField(_("billing split %"), max_digits=7, decimal_places=4)
+    is_rounding = models.BooleanField(_("takes the rounding"), default=False)
+
+    class Meta:
+        ordering = ["contract", "pk"]
+        verbose_name = _("contract customer")
+        verbose_name_plural = _("contract customers")
+        constraints = [
+            models.UniqueConstraint(fields=["contract", "customer"], name="one_split_per_contract_customer"),
+            models.UniqueConstraint(fields=["contract"], condition=models.Q(is_rounding=True),
+                                    name="one_rounding_customer_per_contract"),
+            models.CheckConstraint(condition=models.Q(split_percent__gt=0, split_percent__lte=100),
+                                   name="split_between_0_and_100"),
+        ]

@@ -1,5 +1,7 @@
 """Submit and approve time entries; approval creates the actuals (domain.md §2.2)."""
 
+from collections import defaultdict
+
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -11,6 +13,7 @@ from ..models import (
     Actual,
     BillingStatus,
     BillingType,
+    ContractCustomer,
     ContractLine,
     Project,
     ProjectContract,
@@ -21,6 +24,7 @@ from ..models import (
     TransactionType,
 )
 from ..signals import actuals_created
+from .contracts import split_amounts
 
 
 def _locked_entries(entry_ids, *, expected_status):
@@ -63,6 +67,9 @@ def approve_time_entries(*, entry_ids, by) -> list[int]:
     price_lists = {p.cost_price_list_id for p in projects.values()} | {
         line.contract.sales_price_list_id for line in lines.values()
     }
+    splits = defaultdict(list)
+    for split in ContractCustomer.objects.filter(contract__in={line.contract_id for line in lines.values()}):
+        splits[split.contract_id].append(split)
     prices = {
         (rp.price_list_id, rp.role_id): rp.price
         for rp in RolePrice.objects.filter(price_list_id__in=price_lists)
@@ -100,14 +107,18 @@ def approve_time_entries(*, entry_ids, by) -> list[int]:
                 _("No sales price for the role of the entry of %(date)s on contract %(contract)s.")
                 % {"date": entry.date, "contract": contract.number}
             )
-        unbilled = Actual(
-            transaction_type=TransactionType.UNBILLED_SALES, billing_type=BillingType.CHARGEABLE,
-            billing_status=BillingStatus.UNBILLED_SALES_CREATED, contract=contract, contract_line=line,
-            customer_id=contract.customer_id, price=sales_price,
-            amount=round_money(entry.hours * sales_price, contract.currency), currency=contract.currency, **common,
-        )
-        actuals.append(unbilled)
-        pairs.append((unbilled, cost))
+        # One unbilled sale per contract customer, by billing split; the rounding customer takes the rest.
+        shares = split_amounts(contract, entry.hours, round_money(entry.hours * sales_price, contract.currency),
+                               splits.get(contract.pk, []))
+        for customer_id, quantity, amount in shares:
+            unbilled = Actual(
+                transaction_type=TransactionType.UNBILLED_SALES, billing_type=BillingType.CHARGEABLE,
+                billing_status=BillingStatus.UNBILLED_SALES_CREATED, contract=contract, contract_line=line,
+                customer_id=customer_id, price=sales_price, amount=amount, currency=contract.currency,
+                **(common | {"quantity": quantity}),
+            )
+            actuals.append(unbilled)
+            pairs.append((unbilled, cost))
 
     Actual.objects.bulk_create(actuals)
     TransactionConnection.objects.bulk_create(

@@ -1,5 +1,7 @@
 """Proforma invoices: create from the backlog, keep totals, confirm (domain.md §2.5–2.7)."""
 
+from itertools import groupby
+
 from django.db import connection, transaction
 from django.db.models import DecimalField, F, OuterRef, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -30,9 +32,10 @@ def next_invoice_number() -> str:
 
 
 @transaction.atomic
-def create_proforma_invoice(*, contract_id: int, by, invoice_date=None) -> Invoice:
-    """Put every Ready-to-invoice transaction of one contract on a new draft invoice."""
-    # Locking the contract serialises invoice creation per contract: two clicks, one invoice.
+def create_proforma_invoices(*, contract_id: int, by, invoice_date=None) -> list[Invoice]:
+    """Put every Ready-to-invoice transaction of one contract on new drafts: one per contract
+    customer that has some (domain.md §2.5, BR-14)."""
+    # Locking the contract serialises invoice creation per contract: two clicks, one set of invoices.
     contract = ProjectContract.objects.select_for_update().get(pk=contract_id)
     if contract.status != ProjectContract.Status.ACTIVE:
         raise DomainError(_("Contract %(number)s is not active.") % {"number": contract.number})
@@ -40,21 +43,31 @@ def create_proforma_invoice(*, contract_id: int, by, invoice_date=None) -> Invoi
         Actual.objects.select_for_update()
         .filter(contract=contract, transaction_type=TransactionType.UNBILLED_SALES,
                 adjustment_status=AdjustmentStatus.NONE, billing_status=BillingStatus.READY_TO_INVOICE)
-        .order_by("transaction_date", "pk")
+        .order_by("customer_id", "transaction_date", "pk")
     )
     if not ready:
         raise DomainError(_("Nothing on contract %(number)s is ready to invoice.") % {"number": contract.number})
+    contract_lines = list(contract.lines.all())
+    invoices = []
+    for customer_id, actuals in groupby(ready, key=lambda actual: actual.customer_id):
+        invoice = Invoice.objects.create(
+            number=next_invoice_number(), name=contract.name, contract=contract, customer_id=customer_id,
+            currency=contract.currency, invoice_date=invoice_date or timezone.localdate(), created_by=by,
+        )
+        InvoiceLine.objects.bulk_create(InvoiceLine(invoice=invoice, contract_line=line) for line in contract_lines)
+        add_details(invoice=invoice, actuals=list(actuals))
+        recompute_totals(invoice=invoice)
+        invoices.append(invoice)
+    return invoices
 
-    invoice = Invoice.objects.create(
-        number=next_invoice_number(), name=contract.name, contract=contract, customer_id=contract.customer_id,
-        currency=contract.currency, invoice_date=invoice_date or timezone.localdate(), created_by=by,
-    )
-    InvoiceLine.objects.bulk_create(
-        InvoiceLine(invoice=invoice, contract_line=contract_line) for contract_line in contract.lines.all()
-    )
-    add_details(invoice=invoice, actuals=ready)
-    recompute_totals(invoice=invoice)
-    return invoice
+
+def create_proforma_invoice(*, contract_id: int, by, invoice_date=None) -> Invoice:
+    """The invoice of a contract with one customer (a convenience for its callers)."""
+    invoices = create_proforma_invoices(contract_id=contract_id, by=by, invoice_date=invoice_date)
+    if len(invoices) != 1:
+        raise DomainError(_("Contract has several customers: %(count)d invoices were created.")
+                          % {"count": len(invoices)})
+    return invoices[0]
 
 
 def add_details(*, invoice: Invoice, actuals: list[Actual]) -> None:
