@@ -66,6 +66,7 @@ class BacklogTable(tables.Table):
 
 
 class ContractTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     number = tables.Column(verbose_name=_("contract ID"), linkify=("dataverse:contract_detail", [tables.A("pk")]))
     customer = tables.Column(accessor="customer__name", verbose_name=_("customer"))
     create_invoice = tables.TemplateColumn(
@@ -73,10 +74,11 @@ class ContractTable(tables.Table):
 
     class Meta:
         model = ProjectContract
-        fields = ("number", "name", "customer", "legal_entity", "currency", "status", "create_invoice")
+        fields = ("selection", "number", "name", "customer", "legal_entity", "currency", "status", "create_invoice")
 
 
 class InvoiceTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     number = tables.Column(linkify=("dataverse:invoice_detail", [tables.A("pk")]))
     contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
     customer = tables.Column(accessor="customer__name", verbose_name=_("customer"))
@@ -85,8 +87,8 @@ class InvoiceTable(tables.Table):
 
     class Meta:
         model = Invoice
-        fields = ("number", "name", "contract", "customer", "invoice_date", "status", "amount", "total", "currency",
-                  "customer_invoice_number")
+        fields = ("selection", "number", "name", "contract", "customer", "invoice_date", "status", "amount", "total",
+                  "currency", "bulk_status", "bulk_message", "customer_invoice_number")
 
 
 class InvoiceLineDetailTable(tables.Table):

@@ -21,7 +21,7 @@ from .models import (
     ProjectContract,
     TimeEntry,
 )
-from .services import backlog, contracts, corrections, drafts, entries, invoicing
+from .services import backlog, bulk, contracts, corrections, drafts, entries, invoicing
 from .tables import ActualTable, BacklogTable, ContractTable, InvoiceLineDetailTable, InvoiceTable, TimeEntryTable
 
 
@@ -66,14 +66,18 @@ class ContractList(TablePage):
     queryset = ProjectContract.objects.select_related("customer")
     filterset_fields = ["status"]
     title = gettext_lazy("Project contracts")
+    bulk_actions = (("dataverse:contracts_invoice", gettext_lazy("Create invoices for selected"),
+                     "dataverse.create_proforma"),)
 
 
 class InvoiceList(TablePage):
     permission_required = "dataverse.view_invoice"
     table_class = InvoiceTable
     queryset = Invoice.objects.select_related("contract", "customer")
-    filterset_fields = ["status", "contract"]
+    filterset_fields = ["status", "bulk_status", "contract"]
     title = gettext_lazy("Proforma invoices")
+    bulk_actions = (("dataverse:invoices_confirm", gettext_lazy("Confirm selected (in the background)"),
+                     "dataverse.confirm_invoice"),)
 
 
 @permission_required("dataverse.view_invoice", raise_exception=True)
@@ -224,3 +228,28 @@ def contract_detail(request, pk):
     return render(request, "dataverse/contract_detail.html", {
         "contract": contract, "lines": contract.lines.select_related("project"), "splits": splits,
         "formset": formset, "title": contract.number})
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
+def contracts_invoice(request):
+    results = bulk.create_invoices_for(contract_ids=selected_ids(request), by=request.user)
+    for result in results:
+        if result.error:
+            messages.warning(request, _("%(contract)s: %(error)s") % {"contract": result.contract,
+                                                                     "error": result.error})
+        else:
+            messages.success(request, _("%(contract)s: %(invoices)s created.") % {
+                "contract": result.contract, "invoices": ", ".join(result.invoices)})
+    if not results:
+        messages.error(request, _("Select the contracts to invoice."))
+    return redirect("dataverse:invoices")
+
+
+@require_POST
+@permission_required("dataverse.confirm_invoice", raise_exception=True)
+def invoices_confirm(request):
+    return run_action(request, lambda: bulk.schedule_confirmation(invoice_ids=selected_ids(request), by=request.user),
+                      success=lambda n: _("%(count)d invoices scheduled for confirmation; their status follows "
+                                          "here.") % {"count": n},
+                      fallback="dataverse:invoices")

@@ -56,6 +56,8 @@ ACTIONS = [
     ("dataverse:invoice_confirm", "draft", {PM}),
     ("dataverse:invoice_refresh", "draft", {PM}),
     ("dataverse:invoice_revise", "invoice", {PM}),
+    ("dataverse:contracts_invoice", None, {PM}),
+    ("dataverse:invoices_confirm", None, {PM}),
     ("dataverse:detail_delete", "draft_detail", {PM}),
     ("finance:import_run", None, {ACC, AR}),
     ("finance:proposal_import", "proposal", {ACC, AR}),

@@ -34,6 +34,17 @@ class Invoice(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     confirmed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
     confirmed_at = models.DateTimeField(_("confirmed"), null=True, blank=True)
+    # Bulk confirmation runs in the workers, one invoice at a time (domain.md §4.1).
+    class BulkStatus(models.TextChoices):
+        NONE = "", "—"
+        SCHEDULED = "scheduled", _("Scheduled")
+        PROCESSING = "processing", _("Processing")
+        COMPLETE = "complete", _("Complete")
+        FAILED = "failed", _("Failed")
+
+    bulk_status = models.CharField(_("bulk confirmation"), max_length=10, choices=BulkStatus.choices, blank=True,
+                                   default="")
+    bulk_message = models.CharField(_("bulk confirmation message"), max_length=500, blank=True)
     # A corrective invoice (domain.md §2.10): it credits, and may re-bill, billed sales of `corrects`.
     has_corrections = models.BooleanField(_("has corrections"), default=False)
     corrects = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="corrections",
