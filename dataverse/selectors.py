@@ -1,6 +1,7 @@
 """Reads that other parts of the system (the bridge, pages) rely on, as plain data."""
 
 from django.db.models import F
+from django.utils import timezone
 
 from .models import Actual, BillingStatus, Invoice, TransactionType
 
@@ -50,7 +51,7 @@ def invoice_header(invoice: Invoice) -> dict:
         "customer_number": invoice.customer.number,
         "currency": invoice.currency,
         "invoice_date": invoice.invoice_date,
-        "accounting_date": invoice.confirmed_at.date(),
+        "accounting_date": timezone.localdate(invoice.confirmed_at),  # as the billed sales have it (BR-25)
         "amount": invoice.amount,
         "tax": invoice.tax,
         "billed_sales_count": billed.count(),

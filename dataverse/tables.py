@@ -93,7 +93,7 @@ class InvoiceTable(tables.Table):
 
 class InvoiceLineDetailTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
-    line = tables.Column(accessor="invoice_line__contract_line__name", verbose_name=_("contract line"))
+    line = tables.Column(accessor="invoice_line__contract_line__name", verbose_name=_("Contract line"))
     edit = tables.TemplateColumn(template_name="dataverse/_detail_actions.html", verbose_name="", orderable=False)
 
     def __init__(self, *args, editable=False, selectable=False, **kwargs):

@@ -210,5 +210,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
-    "loggers": {"projinv": {"level": "INFO"}, "dataverse": {"level": "INFO"}, "finance": {"level": "INFO"}},
+    # django-q2 adds no handler of its own when the root has one: say INFO so the cluster tells it runs.
+    "loggers": {"projinv": {"level": "INFO"}, "dataverse": {"level": "INFO"}, "finance": {"level": "INFO"},
+                "django-q": {"level": "INFO"}},
 }

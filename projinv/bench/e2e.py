@@ -17,6 +17,7 @@ that wait is part of the latency a user sees. Each run records whether a change 
 The clock stops when the Dataverse invoice is Posted and every billed sale has its voucher.
 """
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -93,10 +94,8 @@ class Cluster:
                 return
             except subprocess.TimeoutExpired:
                 pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, signal.SIGKILL)  # the group of the process we started
-        except ProcessLookupError:
-            pass
         process.wait(timeout=10)
 
 

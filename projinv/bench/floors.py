@@ -166,7 +166,8 @@ IMPORT_JOURNALS = sqlgen.insert_select(fin.IntegrationJournal, {
         FROM floor_actualstaging s WHERE {PENDING} ORDER BY 1, 2) g""", table="floor_integrationjournal")
 
 IMPORT_LINES = sqlgen.insert_select(fin.IntegrationJournalLine, {
-    "journal_id": "j.id", "staging_id": "s.id", "voucher": "'FV-' || lpad(nextval('floor_voucher_number')::text, 8, '0')",
+    "journal_id": "j.id", "staging_id": "s.id",
+    "voucher": "'FV-' || lpad(nextval('floor_voucher_number')::text, 8, '0')",
     "transaction_type": "s.transaction_type", "transaction_date": "s.transaction_date",
     "accounting_date": "s.accounting_date", "quantity": "s.quantity", "amount": "s.amount", "currency": "s.currency",
     "exchange_rate": "x.rate", "accounting_amount": "projinv_round_money(s.amount * x.rate, le.accounting_currency)",
@@ -363,8 +364,8 @@ def write_back(invoice_ids: list[int]) -> float:
             databases.copy_between(
                 finance, "SELECT p.number, i.number, i.invoice_date, i.tax FROM finance_projectinvoice i "
                 "JOIN finance_invoiceproposal p ON p.id = i.proposal_id WHERE p.number = ANY({numbers})",
-                default, "floor_invoice_writeback", ["number", "customer_invoice_number", "customer_invoice_date", "tax"],
-                {"numbers": numbers})
+                default, "floor_invoice_writeback",
+                ["number", "customer_invoice_number", "customer_invoice_date", "tax"], {"numbers": numbers})
             world.execute("default", INVOICE_UPDATE)
     finally:
         world.execute("default", "DROP TABLE IF EXISTS floor_writeback, floor_invoice_writeback")

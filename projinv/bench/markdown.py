@@ -119,9 +119,9 @@ def render(results: dict) -> str:
     lines += ["", "## Results", "", *_table(stages), "", "Times are wall-clock, median of the rounds (each round "
               "on fresh data), min and max beside. Ratio = service median ÷ floor median.", ""]
     lines += ["## Pages", "", *_pages(stages), "",
-              "Server time through Django's WSGI handler (middleware, view, template, body), logged in, 20 timed "
-              "requests after 2 warm-ups. Constant queries: the same count for a small case (an invoice of 100 "
-              "details, a proposal of 100 lines) and the same count at 1/10 scale.", ""]
+              "Server time through Django's WSGI handler (middleware, view, template, body), logged in, "
+              f"{results.get('page_requests', 20)} timed requests after 2 warm-ups. Constant queries: the same count "
+              "for a small case (an invoice of 100 details, a proposal of 100 lines) and at 1/10 scale.", ""]
     lines += ["## Targets missed", ""]
     if missed:
         for st in missed:

@@ -39,7 +39,7 @@ def analyze() -> None:
 
 
 def run_pass(label: str, prefix: str, volumes: Volumes, *, runs: int, out_dir: Path, with_naive: bool,
-             with_e2e: bool, write_back_import: bool) -> Recorder:
+             with_e2e: bool, write_back_import: bool, page_requests: int) -> Recorder:
     rec = Recorder(label=label, scale=volumes.scale, path=out_dir / f"pass-{label}.json",
                    volumes={**asdict(volumes), "entries": volumes.entries, "actuals": volumes.actuals})
     with stopwatch() as elapsed:
@@ -70,13 +70,14 @@ def run_pass(label: str, prefix: str, volumes: Volumes, *, runs: int, out_dir: P
         pages.measure(w, rec, pages=pages.page_urls(
             big_invoice=rounds[-1]["big"], small_invoice=rounds[-1]["regular"][0],
             big_proposal=proposals[-1] if proposals else small_proposal,
-            small_proposal=small_proposal if proposals else None))
+            small_proposal=small_proposal if proposals else None), requests=page_requests)
     log.info("%s pass, pages: %.1f s", label, elapsed())
     rec.save()
     return rec
 
 
-def run(*, scale: float, runs: int, out_dir: Path, tenth: bool, issue_volumes: bool, write_back_import: bool) -> dict:
+def run(*, scale: float, runs: int, out_dir: Path, tenth: bool, issue_volumes: bool, write_back_import: bool,
+        page_requests: int) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     setup = {"migrate": migrate()}
     with stopwatch() as elapsed:
@@ -87,9 +88,11 @@ def run(*, scale: float, runs: int, out_dir: Path, tenth: bool, issue_volumes: b
     # and a held change can cost it a minute of the budget (see e2e).
     if tenth:
         passes.append(run_pass("tenth", "T", Volumes.for_scale(scale / 10, issue_volumes=issue_volumes), runs=runs,
-                               out_dir=out_dir, with_naive=False, with_e2e=False, write_back_import=write_back_import))
+                               out_dir=out_dir, with_naive=False, with_e2e=False, write_back_import=write_back_import,
+                               page_requests=page_requests))
     passes.append(run_pass("full", "F", Volumes.for_scale(scale, issue_volumes=issue_volumes), runs=runs,
-                           out_dir=out_dir, with_naive=True, with_e2e=True, write_back_import=write_back_import))
+                           out_dir=out_dir, with_naive=True, with_e2e=True, write_back_import=write_back_import,
+                           page_requests=page_requests))
     with connections["default"].cursor() as cursor:
         cursor.execute("SELECT version(), current_setting('shared_buffers'), current_setting('max_wal_size'), "
                        "current_setting('fsync'), current_setting('synchronous_commit')")

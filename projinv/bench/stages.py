@@ -19,7 +19,7 @@ from django.db.models import Max
 from django.utils import timezone
 
 from dataverse import models as dv
-from dataverse.services import backlog, entries, invoicing
+from dataverse.services import entries, invoicing
 from finance import models as fin
 from finance.services import importing, posting
 from projinv.dualwrite import relay
@@ -88,33 +88,27 @@ def approve_all(entry_ids: list[int], user) -> None:
 
 
 def prepare_special_invoices(w: World, round_no: int, rec: Recorder) -> dict[str, int]:
-    """Two draft invoices, made by the services, of work already posted in finance: the big one
-    for "confirm one proforma invoice", a smaller one for end to end. The work before them
-    (approval, staging) is generated in SQL: it is not what these stages measure."""
+    """Two draft invoices of approved work: the big one for "confirm one proforma invoice" and a
+    smaller one for end to end, whose unbilled sales are posted in finance first (the import
+    refuses proposal lines for unposted work). Generated in SQL like the regular invoices; the
+    stages that use them run the services."""
     v = w.volumes
-    projects = [w.big["project_id"], w.e2e["project_id"]]
     with stopwatch() as elapsed:
         for special, count in ((w.big, v.big_invoice_details), (w.e2e, v.e2e_invoice_lines)):
             world.create_entries(w, round_no, projects=[special["project_id"]], tasks=[special["task_id"]],
                                  per_project=count)
         after = max_id(dv.Actual)
-        world.approve_in_sql(w, projects)
-        world.copy_staging("a.id > {after} AND a.project_id = ANY({projects})", {"after": after, "projects": projects})
+        world.approve_in_sql(w, [w.big["project_id"], w.e2e["project_id"]])
+        world.copy_staging("a.id > {after} AND a.project_id = {project}",
+                           {"after": after, "project": w.e2e["project_id"]})
         run = importing.import_from_staging(triggered_by="bench setup")
         expect("setup import", (run.status, run.journal_lines),
-               (fin.ImportRun.Status.SUCCEEDED, 2 * (v.big_invoice_details + v.e2e_invoice_lines)))
+               (fin.ImportRun.Status.SUCCEEDED, 2 * v.e2e_invoice_lines))
         discard_pending(FINANCE)  # their write-back is not what the stages measure
-        invoices = {}
-        for name, special in (("big", w.big), ("e2e", w.e2e)):
-            ready = list(dv.Actual.objects.filter(
-                contract_id=special["contract_id"], transaction_type=dv.TransactionType.UNBILLED_SALES,
-                billing_status=dv.BillingStatus.UNBILLED_SALES_CREATED).values_list("pk", flat=True))
-            backlog.mark_ready_to_invoice(actual_ids=ready, ready=True, by=w.user)
-            invoices[name] = invoicing.create_proforma_invoice(
-                contract_id=special["contract_id"], by=w.user,
-                invoice_date=w.round_start(round_no) + timedelta(days=world.ROUND_DAYS)).pk
+        date = w.round_start(round_no) + timedelta(days=world.ROUND_DAYS)
+        big, e2e_invoice = world.create_invoices(w, [w.big["contract_id"], w.e2e["contract_id"]], invoice_date=date)
     rec.add_setup("special invoices", elapsed())
-    return invoices
+    return {"big": big, "e2e": e2e_invoice}
 
 
 # --- The stages -------------------------------------------------------------------------------

@@ -88,12 +88,13 @@ def create_world(prefix: str, volumes: Volumes) -> World:
         cost_list = dv.PriceList.objects.create(name=f"{prefix} cost", currency=CURRENCY)
         sales_list = dv.PriceList.objects.create(name=f"{prefix} sales", currency=CURRENCY)
         roles = dv.ResourceRole.objects.bulk_create(dv.ResourceRole(name=f"{prefix} {name}") for name in ROLES)
+        prices = list(zip(roles, ROLES.values(), strict=True))
         dv.RolePrice.objects.bulk_create(
-            [dv.RolePrice(price_list=cost_list, role=role, price=cost) for role, (cost, _s) in zip(roles, ROLES.values())]
-            + [dv.RolePrice(price_list=sales_list, role=role, price=sales)
-               for role, (_c, sales) in zip(roles, ROLES.values())])
+            [dv.RolePrice(price_list=cost_list, role=role, price=cost) for role, (cost, _s) in prices]
+            + [dv.RolePrice(price_list=sales_list, role=role, price=sales) for role, (_c, sales) in prices])
         resources = dv.Resource.objects.bulk_create(
-            dv.Resource(name=f"{prefix} resource {i:04d}", role=roles[i % len(roles)]) for i in range(volumes.resources))
+            dv.Resource(name=f"{prefix} resource {i:04d}", role=roles[i % len(roles)])
+            for i in range(volumes.resources))
         customers = dv.Customer.objects.bulk_create(
             dv.Customer(number=f"{prefix}C{i:05d}", name=f"Customer {prefix}{i:05d}", legal_entity=LEGAL_ENTITY)
             for i in range(volumes.customers))
@@ -108,7 +109,7 @@ def create_world(prefix: str, volumes: Volumes) -> World:
         dv.ContractLine.objects.bulk_create(
             dv.ContractLine(contract=c, name="Time and material", project=p,
                             billing_method=dv.ContractLine.BillingMethod.TIME_AND_MATERIAL)
-            for c, p in zip(contracts, projects))
+            for c, p in zip(contracts, projects, strict=True))
     entity = fin.LegalEntity.objects.get(code=LEGAL_ENTITY)
     fin.Customer.objects.bulk_create(
         [fin.Customer(legal_entity=entity, number=c.number, name=c.name, payment_days=PAYMENT_DAYS) for c in customers],
@@ -254,9 +255,11 @@ def create_invoices(world: World, contract_ids: list[int], *, invoice_date: date
         "number": "'INV-' || lpad(nextval('dataverse_invoice_number')::text, 6, '0')", "name": "c.name",
         "contract_id": "c.id", "customer_id": "c.customer_id", "currency": "c.currency", "status": "'draft'",
         "invoice_date": "%(date)s", "created_by_id": "%(user)s",
-    }, "FROM dataverse_projectcontract c WHERE c.id = ANY(%(contracts)s) ORDER BY c.id", suffix="RETURNING id")
-    ids = [row[0] for row in fetch("default", invoice_sql,
-                                   {"date": invoice_date, "user": world.user.pk, "contracts": contract_ids})]
+    }, "FROM dataverse_projectcontract c WHERE c.id = ANY(%(contracts)s) ORDER BY c.id",
+        suffix="RETURNING contract_id, id")
+    by_contract = dict(fetch("default", invoice_sql,
+                             {"date": invoice_date, "user": world.user.pk, "contracts": contract_ids}))
+    ids = [by_contract[contract] for contract in contract_ids]  # in the order asked
     execute("default", sqlgen.insert_select(dv.InvoiceLine, {
         "invoice_id": "i.id", "contract_line_id": "l.id"},
         "FROM dataverse_invoice i JOIN dataverse_contractline l ON l.contract_id = i.contract_id "
@@ -433,7 +436,8 @@ def top_up_history(world: World, total: int) -> int:
         return 0
     values = {
         "transaction_type": "'cost'", "transaction_class": "'time'", "billing_type": "'not_available'",
-        "project_id": "(%(projects)s::bigint[])[1 + g.i %% %(n)s]", "transaction_date": "%(day)s::date - (g.i %% 365)::int",
+        "project_id": "(%(projects)s::bigint[])[1 + g.i %% %(n)s]",
+        "transaction_date": "%(day)s::date - (g.i %% 365)::int",
         "accounting_date": "%(day)s::date - (g.i %% 365)::int", "quantity": "8", "price": "100", "amount": "800",
         "currency": f"'{CURRENCY}'", "description": "'Last year''s work, item ' || g.i",
         "voucher": "'V-H' || lpad(g.i::text, 8, '0')", "posting_date": "%(day)s::date - (g.i %% 365)::int",

@@ -78,6 +78,10 @@ def deliver(*, source: str, change_id: int) -> bool:
     if blocker := _blocking(model, change):
         _hold(model, change, now=now, reason=_("change %(pk)s (%(map)s) of %(key)s")
               % {"pk": blocker.pk, "map": blocker.map_code, "key": change.ordering_key})
+        # The blocker may have been delivered between our check and our hold, its worker waking
+        # followers while we still held the claim: look again, so this change does not wait for a sweep.
+        if not _blocking(model, change):
+            release_held(source, model, [change.pk])
         return False
     started = time.monotonic()
     try:
@@ -101,9 +105,14 @@ def _wake_followers(source: str, model, change: Change) -> None:
     rather than at the next sweep."""
     followers = model.objects.filter(ordering_key=change.ordering_key, status=Change.Status.PENDING,
                                      claimed_at=None).exclude(pk=change.pk)
-    ids = list(followers.values_list("pk", flat=True))
+    release_held(source, model, list(followers.values_list("pk", flat=True)))
+
+
+def release_held(source: str, model, ids: list[int]) -> None:
+    """Make held changes due now and hand them to the workers."""
     if ids:
-        model.objects.filter(pk__in=ids, claimed_at=None).update(next_attempt_at=timezone.now())
+        model.objects.filter(pk__in=ids, status=Change.Status.PENDING, claimed_at=None).update(
+            next_attempt_at=timezone.now())
         enqueue_many(source, ids)
 
 

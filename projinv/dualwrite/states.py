@@ -41,9 +41,12 @@ def set_state(*, map_code: str, state: str, by: str, reason: str = "") -> bool:
         return False
     row.state, row.changed_by, row.changed_at, row.reason = state, by, timezone.now(), reason
     row.save()
-    if state == State.RUNNING:
+    if state == State.RUNNING:  # resume: everything the map held is due now, in order
         from . import relay
 
-        transaction.on_commit(lambda: relay.enqueue_many(MAPS[map_code].source,
-                                                         relay.due_changes(MAPS[map_code].source)))
+        source = MAPS[map_code].source
+        model = relay.CHANGE_MODELS[source]
+        held = list(model.objects.filter(map_code=map_code, status=model.Status.PENDING).order_by("priority", "pk")
+                    .values_list("pk", flat=True))
+        transaction.on_commit(lambda: relay.release_held(source, model, held))
     return True

@@ -19,3 +19,16 @@ def is_number(value):
 @register.filter
 def money(value):
     return number_format(value, decimal_pos=2, use_l10n=True, force_grouping=True)
+
+
+@register.filter
+def duration(value):
+    """A lag as a person reads it: 2 s, 3 min 5 s, 1 h 4 min."""
+    if value is None:
+        return ""
+    seconds = int(value.total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"

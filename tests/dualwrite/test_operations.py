@@ -28,7 +28,8 @@ def submitted_ids():
     return list(TimeEntry.objects.filter(status=TimeEntry.Status.SUBMITTED).values_list("pk", flat=True))
 
 
-def test_it_queues_changes_while_paused_and_delivers_them_in_order_on_resume(world):
+def test_it_queues_changes_while_paused_and_delivers_them_in_order_on_resume(world,
+                                                                           django_capture_on_commit_callbacks):
     states.set_state(map_code="msdyn_actuals", state=State.PAUSED, by="integration")
     entries.approve_time_entries(entry_ids=submitted_ids(), by=world["pm"])
     assert relay.deliver_due() == 0  # nothing crosses while paused, nothing is lost either
@@ -36,8 +37,9 @@ def test_it_queues_changes_while_paused_and_delivers_them_in_order_on_resume(wor
     assert len(queued) == 3 and not ActualStaging.objects.exists()
     assert {c.attempts for c in queued} == {0}  # being held is not a failed attempt
 
-    states.set_state(map_code="msdyn_actuals", state=State.RUNNING, by="integration")
-    DataverseChange.objects.update(next_attempt_at=timezone.now())
+    with django_capture_on_commit_callbacks(execute=True):  # resuming hands out what was held, now
+        states.set_state(map_code="msdyn_actuals", state=State.RUNNING, by="integration")
+    assert relay.due_changes("dataverse") == [c.pk for c in queued]
     sync()
     delivered = list(DataverseChange.objects.order_by("delivered_at").values_list("pk", flat=True))
     assert delivered == sorted(delivered)
@@ -185,3 +187,26 @@ def test_it_writes_finance_changes_to_the_finance_outbox(world):
     run_pipeline_to_proposal()
     assert FinanceChange.objects.using("finance").filter(map_code="msdyn_actuals_writeback").exists()
     assert not DataverseChange.objects.filter(map_code="msdyn_actuals_writeback").exists()
+
+
+def test_it_does_not_leave_a_change_waiting_when_its_blocker_arrives_while_it_is_held(world, monkeypatch):
+    """The header is delivered by another worker between this change's check and its hold."""
+    sync()
+    invoice = invoice_contract("PC-1001")
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    actuals = DataverseChange.objects.get(map_code="msdyn_actuals", ordering_key=invoice.number)
+    header = DataverseChange.objects.get(map_code="invoices")
+    real_blocking = relay._blocking
+    looks = []
+
+    def blocking_then_delivered(model, change):
+        looks.append(change.pk)
+        if len(looks) == 1:
+            found = real_blocking(model, change)
+            relay.deliver(source="dataverse", change_id=header.pk)  # the other worker, meanwhile
+            return found
+        return real_blocking(model, change)
+
+    monkeypatch.setattr(relay, "_blocking", blocking_then_delivered)
+    assert relay.deliver(source="dataverse", change_id=actuals.pk) is False
+    assert actuals.pk in relay.due_changes("dataverse")  # due now, not after the next sweep

@@ -76,6 +76,7 @@ def cluster(request, transactional_db, tmp_path):
         "FINANCE_DATABASE_URL": database_url("finance"),
         "PYTHONUNBUFFERED": "1",
     }
+    env.pop("REDIS_URL", None)  # this cluster takes its tasks from the ORM broker, as the test process does
     log_path = tmp_path / "qcluster.log"
     with open(log_path, "wb") as log:
         # Its own session: the workers it forks can be killed with it if it hangs on stop.

@@ -35,6 +35,8 @@ class Command(BaseCommand):
         parser.add_argument("--no-tenth", action="store_true", help="Skip the 1/10-scale pass (growth column).")
         parser.add_argument("--write-back-import", action="store_true",
                             help="Also deliver and time the write-back of the posted cost and unbilled sales.")
+        parser.add_argument("--page-requests", type=int, default=20,
+                            help="Timed requests per page (p95 is taken over them).")
         parser.add_argument("--database", help="Base name of the bench databases (default: <default db>_bench).")
         parser.add_argument("--keep-databases", action="store_true", help="Keep the bench databases afterwards.")
         parser.add_argument("--markdown", type=Path, default=Path(settings.BASE_DIR) / "docs" / "benchmarks.md")
@@ -44,8 +46,8 @@ class Command(BaseCommand):
         parser.add_argument("--out-dir", type=Path, help="(internal)")
 
     def handle(self, *args, **options):
-        if options["scale"] <= 0 or options["runs"] < 1:
-            raise CommandError("--scale must be positive and --runs at least 1.")
+        if options["scale"] <= 0 or options["runs"] < 1 or options["page_requests"] < 1:
+            raise CommandError("--scale must be positive, --runs and --page-requests at least 1.")
         if options["inner"]:
             return self._measure(options)
         return self._orchestrate(options)
@@ -55,6 +57,7 @@ class Command(BaseCommand):
 
         raw = runner.run(scale=options["scale"], runs=options["runs"], out_dir=options["out_dir"],
                          tenth=not options["no_tenth"], issue_volumes=options["issue_volumes"],
+                         page_requests=options["page_requests"],
                          write_back_import=options["write_back_import"])
         (options["out_dir"] / "raw.json").write_text(json.dumps(raw, indent=1, default=str))
 
@@ -71,7 +74,8 @@ class Command(BaseCommand):
         env = {**os.environ, **databases.environment(names), "PYTHONUNBUFFERED": "1",
                "DJANGO_SETTINGS_MODULE": os.environ.get("DJANGO_SETTINGS_MODULE", "projinv.settings")}
         command = [sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "bench", "--inner",
-                   "--scale", str(options["scale"]), "--runs", str(options["runs"]), "--out-dir", str(out_dir)]
+                   "--scale", str(options["scale"]), "--runs", str(options["runs"]), "--out-dir", str(out_dir),
+                   "--page-requests", str(options["page_requests"])]
         command += ["--no-tenth"] if options["no_tenth"] else []
         command += ["--issue-volumes"] if options["issue_volumes"] else []
         command += ["--write-back-import"] if options["write_back_import"] else []
@@ -88,6 +92,7 @@ class Command(BaseCommand):
         meta = {
             "command": "manage.py bench " + " ".join(sys.argv[2:]),
             "scale": options["scale"], "issue_volumes": options["issue_volumes"], "runs_per_pass": options["runs"],
+            "page_requests": options["page_requests"],
             "started_at": started.isoformat(),
             "complete": returncode == 0, "wall_time_s": time.monotonic() - wall,
             "peak_memory_mib": {k: round(v / 1024, 1) for k, v in memory.items()},
