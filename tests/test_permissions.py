@@ -3,6 +3,8 @@
 A refused POST must change nothing; GET on an action is not allowed at all.
 """
 
+from html.parser import HTMLParser
+
 import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
@@ -96,6 +98,29 @@ def objects(world, db):
     }
 
 
+class FormNesting(HTMLParser):
+    """Counts forms opened inside forms: browsers drop the inner one, and its button posts the outer."""
+
+    def __init__(self):
+        super().__init__()
+        self.depth = self.nested = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "form":
+            self.nested += self.depth > 0
+            self.depth += 1
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self.depth -= 1
+
+
+def nested_forms(html: str) -> int:
+    parser = FormNesting()
+    parser.feed(html)
+    return parser.nested
+
+
 def state():
     """A fingerprint of everything a refused action might have changed."""
     return (
@@ -120,8 +145,10 @@ def test_it_shows_each_page_only_to_its_roles(name, key, allowed, objects, clien
     url = url_for(name, key, objects)
     response = client.get(url)
     assert response.status_code == 302 and response.url.startswith(reverse("login")), "anonymous → login"
-    outcome = {username: as_user(User.objects.get(username=username)).get(url).status_code for username in EVERYONE}
-    assert outcome == {u: 200 if u in allowed else 403 for u in EVERYONE}
+    responses = {username: as_user(User.objects.get(username=username)).get(url) for username in EVERYONE}
+    assert {u: r.status_code for u, r in responses.items()} == {u: 200 if u in allowed else 403 for u in EVERYONE}
+    assert {u: nested_forms(r.content.decode()) for u, r in responses.items() if u in allowed} == {
+        u: 0 for u in allowed}
 
 
 @pytest.mark.django_db(databases=["default", "finance"])
