@@ -105,6 +105,13 @@ class InvoiceLineAdmin(ReadOnlyAdmin):
     list_display = ["invoice", "contract_line", "amount", "tax", "extended_amount"]
 
 
+@admin.register(models.InvoiceSchedule)
+class InvoiceScheduleAdmin(admin.ModelAdmin):
+    list_display = ["contract_line", "run_date", "run_status", "message", "ran_at"]
+    list_filter = ["run_status"]
+    readonly_fields = ["run_status", "message", "ran_at"]
+
+
 @admin.register(models.RolePrice, models.ContractLine)
 class ContractTermsAdmin(admin.ModelAdmin):
     pass

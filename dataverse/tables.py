@@ -3,7 +3,7 @@ from django.utils.translation import gettext_lazy as _
 
 from projinv.columns import MoneyColumn, QuantityColumn, RateColumn
 
-from .models import Actual, Invoice, InvoiceLineDetail, ProjectContract, TimeEntry
+from .models import Actual, Invoice, InvoiceLineDetail, InvoiceSchedule, ProjectContract, TimeEntry
 from .selectors import NotBillable
 
 REASONS = {
@@ -111,3 +111,13 @@ class InvoiceLineDetailTable(tables.Table):
         model = InvoiceLineDetail
         fields = ("selection", "line", "transaction_date", "transaction_class", "billing_type", "description",
                   "quantity", "price", "amount", "tax", "currency", "edit")
+
+
+class InvoiceScheduleTable(tables.Table):
+    contract = tables.Column(accessor="contract_line__contract__number", verbose_name=_("Contract"))
+    contract_line = tables.Column(accessor="contract_line__name", verbose_name=_("Contract line"))
+    cutoff_date = tables.DateColumn(verbose_name=_("Transaction cut-off"), orderable=False)
+
+    class Meta:
+        model = InvoiceSchedule
+        fields = ("contract", "contract_line", "run_date", "cutoff_date", "run_status", "message", "ran_at")

@@ -13,6 +13,7 @@ urlpatterns = [
     path("backlog/not-ready/", views.backlog_not_ready, name="backlog_not_ready"),
     path("contracts/", views.ContractList.as_view(), name="contracts"),
     path("contracts/invoice/", views.contracts_invoice, name="contracts_invoice"),
+    path("schedule/", views.InvoiceScheduleList.as_view(), name="schedule"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("contracts/<int:contract_pk>/invoice/", views.invoice_create, name="invoice_create"),
     path("invoices/", views.InvoiceList.as_view(), name="invoices"),

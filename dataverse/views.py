@@ -18,11 +18,20 @@ from .models import (
     Actual,
     Invoice,
     InvoiceLineDetail,
+    InvoiceSchedule,
     ProjectContract,
     TimeEntry,
 )
 from .services import backlog, bulk, contracts, corrections, drafts, entries, invoicing
-from .tables import ActualTable, BacklogTable, ContractTable, InvoiceLineDetailTable, InvoiceTable, TimeEntryTable
+from .tables import (
+    ActualTable,
+    BacklogTable,
+    ContractTable,
+    InvoiceLineDetailTable,
+    InvoiceScheduleTable,
+    InvoiceTable,
+    TimeEntryTable,
+)
 
 
 class TimeEntryList(TablePage):
@@ -68,6 +77,16 @@ class ContractList(TablePage):
     title = gettext_lazy("Project contracts")
     bulk_actions = (("dataverse:contracts_invoice", gettext_lazy("Create invoices for selected"),
                      "dataverse.create_proforma"),)
+
+
+class InvoiceScheduleList(TablePage):
+    permission_required = "dataverse.view_projectcontract"
+    table_class = InvoiceScheduleTable
+    queryset = InvoiceSchedule.objects.select_related("contract_line__contract")
+    filterset_fields = ["run_status", "contract_line__contract"]
+    title = gettext_lazy("Invoice schedule")
+    intro = gettext_lazy("Each row makes invoices on its run date for transactions up to the day before; the "
+                         "job runs every hour and runs each row once.")
 
 
 class InvoiceList(TablePage):

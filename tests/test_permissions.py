@@ -26,6 +26,7 @@ PAGES = [
     ("dataverse:backlog", None, {PM}),
     ("dataverse:contracts", None, {PM}),
     ("dataverse:contract_detail", "contract_pk", {PM}),
+    ("dataverse:schedule", None, {PM}),
     ("dataverse:invoices", None, {PM, ACC, INT}),
     ("dataverse:invoice_detail", "invoice", {PM, ACC, INT}),
     ("dataverse:detail_edit", "draft_detail", {PM}),

@@ -82,6 +82,7 @@ def test_it_upserts_the_schedules_by_name():
     call_command("setup_schedules", stdout=StringIO())
     call_command("setup_schedules", stdout=StringIO())
     assert sorted(Schedule.objects.values_list("name", "func")) == [
+        ("dataverse.run_invoice_schedules", "dataverse.tasks.run_invoice_schedules"),
         ("dualwrite.check_invariants", "projinv.dualwrite.tasks.check_invariants"),
         ("dualwrite.prune_activity_log", "projinv.dualwrite.tasks.prune_activity_log"),
         ("dualwrite.sweep_outbox", "projinv.dualwrite.tasks.sweep_outbox"),

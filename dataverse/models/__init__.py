@@ -11,6 +11,7 @@ from .contracts import (
     ContractCustomer,
     ContractLine,
     Customer,
+    InvoiceSchedule,
     PriceList,
     Project,
     ProjectContract,
@@ -24,7 +25,7 @@ from .invoices import Invoice, InvoiceLine, InvoiceLineDetail
 
 __all__ = [
     "Actual", "AdjustmentStatus", "BillingStatus", "BillingType", "TransactionClass", "TransactionConnection",
-    "TransactionType", "ContractCustomer", "ContractLine", "Customer", "PriceList", "Project", "ProjectContract",
-    "ProjectTask",
+    "TransactionType", "ContractCustomer", "ContractLine", "Customer", "InvoiceSchedule", "PriceList", "Project",
+    "ProjectContract", "ProjectTask",
     "Resource", "ResourceRole", "RolePrice", "TimeEntry", "Invoice", "InvoiceLine", "InvoiceLineDetail",
 ]

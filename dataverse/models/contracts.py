@@ -1,5 +1,7 @@
 """Contract and project master data (domain.md §2.1, §3.1)."""
 
+from datetime import timedelta
+
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -165,3 +167,31 @@ class ContractCustomer(models.Model):
             models.CheckConstraint(condition=models.Q(split_percent__gt=0, split_percent__lte=100),
                                    name="split_between_0_and_100"),
         ]
+
+
+class InvoiceSchedule(models.Model):
+    """A date-based invoice schedule row of a T&M contract line (domain.md §2.5, §4.6)."""
+
+    class RunStatus(models.TextChoices):
+        NOT_RUN = "not_run", _("Not run")
+        SUCCESSFUL = "successful", _("Run successful")
+        FAILED = "failed", _("Run failed")
+
+    contract_line = models.ForeignKey(ContractLine, models.CASCADE, related_name="schedule")
+    run_date = models.DateField(_("invoice run date"))
+    run_status = models.CharField(_("run status"), max_length=12, choices=RunStatus.choices,
+                                  default=RunStatus.NOT_RUN)
+    message = models.CharField(_("result"), max_length=500, blank=True)
+    ran_at = models.DateTimeField(_("ran"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["run_date", "contract_line"]
+        verbose_name = _("invoice schedule row")
+        verbose_name_plural = _("invoice schedule")
+        constraints = [models.UniqueConstraint(fields=["contract_line", "run_date"], name="one_run_per_line_and_date")]
+        indexes = [models.Index(fields=["run_date"], name="schedule_not_run", condition=models.Q(run_status="not_run"))]
+
+    @property
+    def cutoff_date(self):
+        """Transactions dated up to the day before the run are billed (domain.md §2.5)."""
+        return self.run_date - timedelta(days=1)

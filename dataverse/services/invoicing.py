@@ -24,6 +24,10 @@ from ..models import (
 from ..signals import proforma_confirmed
 
 
+class NothingToInvoice(DomainError):
+    """Nothing is ready: no invoice is made (a scheduled run counts that as a successful run)."""
+
+
 def next_invoice_number() -> str:
     # A database sequence: unique across concurrent requests; gaps are fine on the Dataverse side.
     with connection.cursor() as cursor:
@@ -32,21 +36,25 @@ def next_invoice_number() -> str:
 
 
 @transaction.atomic
-def create_proforma_invoices(*, contract_id: int, by, invoice_date=None) -> list[Invoice]:
+def create_proforma_invoices(*, contract_id: int, by, invoice_date=None, contract_line_ids=None,
+                             cutoff=None) -> list[Invoice]:
     """Put every Ready-to-invoice transaction of one contract on new drafts: one per contract
-    customer that has some (domain.md §2.5, BR-14)."""
+    customer that has some (domain.md §2.5, BR-14). A scheduled run limits it to its contract lines
+    and to transactions dated up to the cut-off (BR-11)."""
     # Locking the contract serialises invoice creation per contract: two clicks, one set of invoices.
     contract = ProjectContract.objects.select_for_update().get(pk=contract_id)
     if contract.status != ProjectContract.Status.ACTIVE:
         raise DomainError(_("Contract %(number)s is not active.") % {"number": contract.number})
-    ready = list(
-        Actual.objects.select_for_update()
-        .filter(contract=contract, transaction_type=TransactionType.UNBILLED_SALES,
-                adjustment_status=AdjustmentStatus.NONE, billing_status=BillingStatus.READY_TO_INVOICE)
-        .order_by("customer_id", "transaction_date", "pk")
-    )
+    ready = (Actual.objects.select_for_update()
+             .filter(contract=contract, transaction_type=TransactionType.UNBILLED_SALES,
+                     adjustment_status=AdjustmentStatus.NONE, billing_status=BillingStatus.READY_TO_INVOICE))
+    if contract_line_ids is not None:
+        ready = ready.filter(contract_line_id__in=contract_line_ids)
+    if cutoff is not None:
+        ready = ready.filter(transaction_date__lte=cutoff)
+    ready = list(ready.order_by("customer_id", "transaction_date", "pk"))
     if not ready:
-        raise DomainError(_("Nothing on contract %(number)s is ready to invoice.") % {"number": contract.number})
+        raise NothingToInvoice(_("Nothing on contract %(number)s is ready to invoice.") % {"number": contract.number})
     contract_lines = list(contract.lines.all())
     invoices = []
     for customer_id, actuals in groupby(ready, key=lambda actual: actual.customer_id):

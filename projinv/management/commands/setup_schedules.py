@@ -5,6 +5,8 @@ from django_q.models import Schedule
 
 SCHEDULES = {
     "finance.import_from_staging": {"func": "finance.tasks.import_from_staging", "minutes": 1},
+    # Dataverse's recurring invoice job wakes every 24 h; hourly here, and each run date is run once.
+    "dataverse.run_invoice_schedules": {"func": "dataverse.tasks.run_invoice_schedules", "minutes": 60},
     "dualwrite.sweep_outbox": {"func": "projinv.dualwrite.tasks.sweep_outbox", "minutes": 1},
     "dualwrite.prune_activity_log": {"func": "projinv.dualwrite.tasks.prune_activity_log", "minutes": 24 * 60},
     "dualwrite.check_invariants": {"func": "projinv.dualwrite.tasks.check_invariants", "minutes": 15},
