@@ -44,6 +44,8 @@ class TimeEntryList(TablePage):
     bulk_actions = (
         ("dataverse:entries_submit", gettext_lazy("Submit selected"), "dataverse.add_timeentry"),
         ("dataverse:entries_approve", gettext_lazy("Approve selected"), "dataverse.approve_timeentry"),
+        ("dataverse:entries_reject", gettext_lazy("Reject selected"), "dataverse.approve_timeentry"),
+        ("dataverse:entries_recall", gettext_lazy("Recall selected approvals"), "dataverse.approve_timeentry"),
     )
 
 
@@ -272,3 +274,20 @@ def invoices_confirm(request):
                       success=lambda n: _("%(count)d invoices scheduled for confirmation; their status follows "
                                           "here.") % {"count": n},
                       fallback="dataverse:invoices")
+
+
+@require_POST
+@permission_required("dataverse.approve_timeentry", raise_exception=True)
+def entries_reject(request):
+    ids = selected_ids(request)
+    return run_action(request, lambda: entries.reject_time_entries(entry_ids=ids, by=request.user),
+                      success=lambda n: _("%(count)d entries rejected.") % {"count": n}, fallback="dataverse:entries")
+
+
+@require_POST
+@permission_required("dataverse.approve_timeentry", raise_exception=True)
+def entries_recall(request):
+    ids = selected_ids(request)
+    return run_action(request, lambda: entries.recall_time_entries(entry_ids=ids, by=request.user),
+                      success=lambda new: _("Recalled; %(count)d actuals reversed.") % {"count": len(new)},
+                      fallback="dataverse:entries")

@@ -53,6 +53,8 @@ PAGES = [
 ACTIONS = [
     ("dataverse:entries_submit", None, {PM}),
     ("dataverse:entries_approve", None, {PM}),
+    ("dataverse:entries_reject", None, {PM}),
+    ("dataverse:entries_recall", None, {PM}),
     ("dataverse:backlog_ready", None, {PM}),
     ("dataverse:backlog_not_ready", None, {PM}),
     ("dataverse:invoice_create", "contract", {PM}),

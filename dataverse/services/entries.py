@@ -3,6 +3,7 @@
 from collections import defaultdict
 
 from django.db import transaction
+from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -11,6 +12,7 @@ from projinv.money import round_money
 
 from ..models import (
     Actual,
+    AdjustmentStatus,
     BillingStatus,
     BillingType,
     ContractCustomer,
@@ -134,3 +136,57 @@ def approve_time_entries(*, entry_ids, by) -> list[int]:
     actual_ids = [a.pk for a in actuals]
     actuals_created.send(sender=Actual, actual_ids=actual_ids)
     return actual_ids
+
+
+@transaction.atomic
+def reject_time_entries(*, entry_ids, by) -> int:
+    entries = _locked_entries(entry_ids, expected_status=TimeEntry.Status.SUBMITTED)
+    return TimeEntry.objects.filter(pk__in=[e.pk for e in entries]).update(status=TimeEntry.Status.REJECTED)
+
+
+@transaction.atomic
+def recall_time_entries(*, entry_ids, by) -> list[int]:
+    """Recall approved entries (domain.md §2.2.4): their actuals are Adjusted and reversed, never
+    deleted, and the entries are drafts again. Refused once an actual is on an invoice (BR-19).
+
+    The reversals go to finance, where they undo the posted cost and WIP.
+    """
+    entries = _locked_entries(entry_ids, expected_status=TimeEntry.Status.APPROVED)
+    originals = list(Actual.objects.select_for_update().filter(
+        time_entry__in=entries, adjustment_status=AdjustmentStatus.NONE,
+        transaction_type__in=[TransactionType.COST, TransactionType.UNBILLED_SALES]).order_by("pk"))
+    invoiced = [a for a in originals if a.billing_status not in ("", BillingStatus.UNBILLED_SALES_CREATED,
+                                                                 BillingStatus.READY_TO_INVOICE)]
+    if invoiced:
+        raise DomainError(_("The entry of %(date)s is on invoice %(invoice)s: take it off the invoice (or correct "
+                            "the invoice) before recalling it.")
+                          % {"date": invoiced[0].transaction_date,
+                             "invoice": invoiced[0].invoice.number if invoiced[0].invoice else "?"})
+    today = timezone.localdate()
+    reversals = [
+        Actual(**{field: getattr(original, field) for field in REVERSAL_COPY},
+               quantity=-original.quantity, amount=-original.amount, accounting_date=today,
+               adjustment_status=AdjustmentStatus.UNADJUSTABLE,
+               billing_status=BillingStatus.CANCELED if original.billing_status else "")
+        for original in originals
+    ]
+    Actual.objects.bulk_create(reversals)
+    TransactionConnection.objects.bulk_create(
+        TransactionConnection(transaction1=reversal, transaction1_role=TransactionConnection.Role.REVERSING,
+                              transaction2=original, transaction2_role=TransactionConnection.Role.ORIGINAL)
+        for reversal, original in zip(reversals, originals, strict=True)
+    )
+    Actual.objects.filter(pk__in=[a.pk for a in originals]).update(
+        adjustment_status=AdjustmentStatus.ADJUSTED,
+        billing_status=Case(When(billing_status="", then=Value("")), default=Value(BillingStatus.CANCELED)))
+    TimeEntry.objects.filter(pk__in=[e.pk for e in entries]).update(
+        status=TimeEntry.Status.DRAFT, submitted_at=None, approved_at=None, approved_by=None)
+    new_ids = [r.pk for r in reversals]
+    actuals_created.send(sender=Actual, actual_ids=new_ids)
+    return new_ids
+
+
+# What a reversal keeps of the actual it reverses.
+REVERSAL_COPY = ["transaction_type", "transaction_class", "billing_type", "project_id", "task_id", "resource_id",
+                 "role_id", "customer_id", "contract_id", "contract_line_id", "time_entry_id", "transaction_date",
+                 "unit", "price", "currency", "description"]

@@ -83,3 +83,53 @@ def test_it_keeps_actuals_out_of_reach_of_the_admin(world, as_user):
     response = admin.post(reverse("admin:dataverse_actual_change", args=[actual.pk]), {"description": "edited"})
     assert response.status_code == 403
     assert admin.post(reverse("admin:dataverse_actual_delete", args=[actual.pk]), {"post": "yes"}).status_code == 403
+
+
+def test_it_recalls_an_approval_by_reversal_and_finance_nets_it_out(world):
+    from finance.models import ProjectTransaction
+    from finance.services import importing
+
+    from ..helpers import sync
+
+    approved = TimeEntry.objects.filter(status=TimeEntry.Status.APPROVED, project__number="PRJ-1002").first()
+    originals = list(Actual.objects.filter(time_entry=approved))
+    sync()
+    importing.import_from_staging(triggered_by="test")  # the cost and the WIP are posted in finance
+    reversals = entries.recall_time_entries(entry_ids=[approved.pk], by=world["pm"])
+
+    approved.refresh_from_db()
+    assert approved.status == TimeEntry.Status.DRAFT  # to correct and submit again
+    assert len(reversals) == len(originals) == 2
+    for original in originals:
+        original.refresh_from_db()
+        assert original.adjustment_status == "adjusted"
+        reversal = Actual.objects.get(connections_as_first__transaction2=original,
+                                      connections_as_first__transaction1_role="reversing")
+        assert (reversal.amount, reversal.adjustment_status, reversal.skip_sync) == (
+            -original.amount, "unadjustable", False)
+    assert not Actual.objects.filter(pk__in=[o.pk for o in originals], billing_status="ready_to_invoice").exists()
+
+    sync()
+    importing.import_from_staging(triggered_by="test")
+    uuids = [str(a.uuid) for a in Actual.objects.filter(time_entry=approved)]
+    net = ProjectTransaction.objects.filter(dataverse_actual_id__in=uuids).values_list("amount", flat=True)
+    assert len(net) == 4 and sum(net) == 0  # cost and WIP, each posted and reversed
+    assert_invariants_hold_once_settled()
+
+
+def test_it_refuses_to_recall_what_is_on_an_invoice(world):
+    from ..helpers import invoice_contract
+
+    invoice = invoice_contract("PC-1001")
+    entry = TimeEntry.objects.filter(actuals__invoice=invoice).first()
+    with pytest.raises(DomainError, match=f"is on invoice {invoice.number}"):
+        entries.recall_time_entries(entry_ids=[entry.pk], by=world["pm"])
+    entry.refresh_from_db()
+    assert entry.status == TimeEntry.Status.APPROVED
+
+
+def test_it_rejects_submitted_entries_only(world):
+    submitted = TimeEntry.objects.filter(status=TimeEntry.Status.SUBMITTED).first()
+    assert entries.reject_time_entries(entry_ids=[submitted.pk], by=world["pm"]) == 1
+    with pytest.raises(DomainError, match="not Submitted"):
+        entries.reject_time_entries(entry_ids=[submitted.pk], by=world["pm"])
