@@ -146,11 +146,15 @@ if Q_CLUSTER["timeout"] >= Q_CLUSTER["retry"]:
 DUALWRITE = {
     "MAX_ATTEMPTS": 8,  # then the change goes to the error queue
     "BACKOFF_SECONDS": 5,  # first retry delay; doubles each attempt
-    "CLAIM_SECONDS": 120,  # a claimed change not finished by then is taken again
+    "CLAIM_SECONDS": 420,  # a claimed change not finished by then is taken again (> the task timeout)
     "CHUNK_ROWS": 1000,  # rows per outbox message for set-based maps
     "LOG_RETENTION_DAYS": int(os.environ.get("PROJINV_LOG_RETENTION_DAYS", "90")),  # activity log
     "STUCK_MINUTES": 15,  # a pipeline stage not reached this long after the previous one is stuck
 }
+
+if DUALWRITE["CLAIM_SECONDS"] <= Q_CLUSTER["timeout"]:
+    raise ImproperlyConfigured("DUALWRITE CLAIM_SECONDS must outlast the task timeout, or a running delivery is "
+                               "handed out again.")
 
 # --- Auth -------------------------------------------------------------------------------------
 

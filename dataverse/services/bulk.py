@@ -4,6 +4,7 @@ Bulk confirmation is scheduled and then done by the workers one invoice at a tim
 transaction with its own status, so one failure never stops the others and there is no cap of 250.
 """
 
+import logging
 from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
@@ -17,6 +18,7 @@ from ..models import Invoice, ProjectContract
 from .invoicing import confirm_proforma, create_proforma_invoices
 
 Bulk = Invoice.BulkStatus
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -43,25 +45,35 @@ def create_invoices_for(*, contract_ids, by) -> list[ContractResult]:
 def schedule_confirmation(*, invoice_ids, by) -> int:
     """Mark drafts Scheduled and hand each to a worker after commit. Returns how many were scheduled."""
     ids = list(Invoice.objects.filter(pk__in=invoice_ids, status__in=Invoice.EDITABLE)
-               .exclude(bulk_status__in=[Bulk.SCHEDULED, Bulk.PROCESSING]).values_list("pk", flat=True))
+               .exclude(bulk_status=Bulk.SCHEDULED).values_list("pk", flat=True))
     if not ids:
         raise DomainError(_("None of the selected invoices is a draft waiting to be confirmed."))
     Invoice.objects.filter(pk__in=ids).update(bulk_status=Bulk.SCHEDULED, bulk_message="")
     transaction.on_commit(lambda: [async_task("dataverse.tasks.confirm_scheduled", pk, by.pk,
-                                              group="bulk-confirmation") for pk in ids])
+                                              group="bulk-confirmation") for pk in ids], robust=True)
     return len(ids)
 
 
 def confirm_scheduled(*, invoice_id: int, user_id: int) -> str:
-    """The worker's part: Scheduled → Processing → Complete, or Failed with the reason (the invoice
-    stays a draft). Running it twice, or after it finished, changes nothing."""
-    claimed = Invoice.objects.filter(pk=invoice_id, bulk_status=Bulk.SCHEDULED).update(bulk_status=Bulk.PROCESSING)
-    if not claimed:
-        return Invoice.objects.filter(pk=invoice_id).values_list("bulk_status", flat=True).first() or ""
+    """The worker's part: Scheduled → Complete, or Failed with the reason (the invoice stays a draft).
+
+    The status and the confirmation commit together, under the invoice's row lock, so a crash or a
+    timeout leaves the invoice Scheduled (the task runs again), never half-done. Running it twice, or
+    after it finished, changes nothing.
+    """
     try:
-        confirm_proforma(invoice_id=invoice_id, by=get_user_model().objects.get(pk=user_id))
+        with transaction.atomic():
+            invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+            if invoice.bulk_status != Bulk.SCHEDULED:
+                return invoice.bulk_status
+            confirm_proforma(invoice_id=invoice_id, by=get_user_model().objects.get(pk=user_id))
+            Invoice.objects.filter(pk=invoice_id).update(bulk_status=Bulk.COMPLETE)
+            return Bulk.COMPLETE
     except DomainError as error:
-        Invoice.objects.filter(pk=invoice_id).update(bulk_status=Bulk.FAILED, bulk_message=str(error)[:500])
-        return Bulk.FAILED
-    Invoice.objects.filter(pk=invoice_id).update(bulk_status=Bulk.COMPLETE)
-    return Bulk.COMPLETE
+        reason = str(error)
+    except Exception as error:  # noqa: BLE001 - recorded for a person to see; the invoice stays a draft
+        log.exception("Bulk confirmation of invoice %s failed", invoice_id)
+        reason = _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
+    Invoice.objects.filter(pk=invoice_id, bulk_status=Bulk.SCHEDULED).update(bulk_status=Bulk.FAILED,
+                                                                              bulk_message=reason[:500])
+    return Bulk.FAILED

@@ -38,6 +38,9 @@ def update_detail(*, detail_id: int, by, quantity: Decimal, price: Decimal, bill
     invoice = _editable_invoice(detail.invoice_id)
     if quantity is None or quantity < 0:
         raise DomainError(_("The quantity cannot be negative."))
+    if quantity == 0 and not detail.is_correction:
+        # Billing nothing would leave the work's WIP in finance for ever: take it off the invoice instead.
+        raise DomainError(_("To bill none of it, remove the detail from the invoice: it goes back to the backlog."))
     if price is None or price < 0:
         raise DomainError(_("The price cannot be negative."))
     if tax is None or tax < 0:

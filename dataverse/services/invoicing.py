@@ -122,6 +122,9 @@ def recompute_totals(*, invoice: Invoice) -> None:
 def confirm_proforma(*, invoice_id: int, by) -> Invoice:
     """Confirm a draft: one-way; the billing actuals are created by the signal's receiver."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    if invoice.is_editable and not InvoiceLineDetail.objects.filter(invoice=invoice).exists():
+        raise DomainError(_("Invoice %(number)s has no details: there is nothing to confirm.")
+                          % {"number": invoice.number})
     invoice.mark_confirmed(by=by)  # raises InvalidTransition unless Draft or In review
     proforma_confirmed.send(sender=Invoice, invoice=invoice)
     return invoice

@@ -142,9 +142,9 @@ UPDATE finance_actualstaging s
 RETURNING s.id
 """
 
-# A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a negative
-# billed sale from a correction) once the transaction it credits has been invoiced.
-INVOICEABLE = "((s.amount >= 0 AND t.status = 'posted') OR (s.amount < 0 AND t.status = 'invoiced'))"
+# A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a billed-sales
+# reversal from a correction: negative quantity, whatever its amount) once that transaction is invoiced.
+INVOICEABLE = "((s.quantity >= 0 AND t.status = 'posted') OR (s.quantity < 0 AND t.status = 'invoiced'))"
 
 PROPOSAL_READINESS_SQL = f"""
 SELECT p.id, p.number, p.expected_line_count,

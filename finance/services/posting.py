@@ -1,5 +1,6 @@
 """Post a project invoice proposal: invoice, customer transaction, balanced voucher (domain.md §2.9)."""
 
+import logging
 from dataclasses import dataclass
 from datetime import date
 
@@ -23,6 +24,8 @@ from ..models import (
     Voucher,
 )
 from ..signals import accounting_details_ready, proposal_posted
+
+log = logging.getLogger(__name__)
 
 WRITE_ACCOUNTING_DETAILS_SQL = """
 UPDATE finance_actualstaging s
@@ -68,7 +71,10 @@ def open_posting_date(legal_entity: LegalEntity, on: date) -> date:
 def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     proposal = InvoiceProposal.objects.select_for_update().get(pk=proposal_id)
     proposal.mark_posted(by=by)  # raises InvalidTransition unless Open
-    legal_entity = LegalEntity.objects.select_related("posting_setup").get(code=proposal.legal_entity)
+    legal_entity = LegalEntity.objects.select_related("posting_setup").filter(code=proposal.legal_entity).first()
+    if legal_entity is None or not hasattr(legal_entity, "posting_setup"):
+        raise DomainError(_("Legal entity %(code)s has no posting set-up: set it up, then post.")
+                          % {"code": proposal.legal_entity})
     setup = legal_entity.posting_setup
     accounting_currency = legal_entity.accounting_currency
     posting_date = open_posting_date(legal_entity, proposal.invoice_date)
@@ -158,6 +164,9 @@ def post_proposals(*, proposal_ids, by: str) -> list[PostingResult]:
             invoice = post_proposal(proposal_id=proposal.pk, by=by)
         except DomainError as error:
             results.append(PostingResult(proposal.number, error=str(error)))
+        except Exception as error:  # noqa: BLE001 - one proposal's failure never stops the batch
+            log.exception("Posting proposal %s failed", proposal.number)
+            results.append(PostingResult(proposal.number, error=f"{type(error).__name__}: {error}"))
         else:
             results.append(PostingResult(proposal.number, invoice=invoice.number))
     return results

@@ -53,7 +53,7 @@ def retry(*, source: str, change_ids, by: str) -> int:
         model.objects.filter(pk__in=ids, triage=Triage.OPEN).update(triage=Triage.PROCESSING, taken_by=by)
         model.objects.filter(pk__in=ids).update(
             status=Status.PENDING, next_attempt_at=timezone.now(), claimed_at=None, attempts=0)
-        transaction.on_commit(lambda: relay.enqueue_many(source, ids), using=model.objects.db)
+        transaction.on_commit(lambda: relay.enqueue_many(source, ids), using=model.objects.db, robust=True)
     return len(ids)
 
 
@@ -80,7 +80,7 @@ def replay(*, source: str, change_ids, by: str) -> int:
             for c in originals
         )
         ids = [c.pk for c in copies]
-        transaction.on_commit(lambda: relay.enqueue_many(source, ids), using=model.objects.db)
+        transaction.on_commit(lambda: relay.enqueue_many(source, ids), using=model.objects.db, robust=True)
     return len(ids)
 
 

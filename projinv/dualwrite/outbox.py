@@ -31,7 +31,9 @@ def record_many(table_map: TableMap, items) -> list[Change]:
     ids = [c.pk for c in changes]
     if ids:
         # Only after commit: a worker must never see (or miss) a change that might still roll back.
-        transaction.on_commit(lambda: relay.enqueue_many(table_map.source, ids), using=using)
+        # Robust: if the broker is down, the committed change waits for the sweeper, and the caller's
+        # business action (already committed) does not fail.
+        transaction.on_commit(lambda: relay.enqueue_many(table_map.source, ids), using=using, robust=True)
     return changes
 
 

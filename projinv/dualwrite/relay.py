@@ -91,10 +91,12 @@ def deliver(*, source: str, change_id: int) -> bool:
         return False
     # Guarded by the claim: a worker whose claim expired and was taken over does not overwrite.
     solved = {"triage": Change.Triage.SOLVED, "solved_by": F("taken_by")} if change.triage else {}
-    model.objects.filter(pk=change_id, claimed_at=now).update(
+    marked = model.objects.filter(pk=change_id, claimed_at=now).update(
         status=Change.Status.DELIVERED, delivered_at=timezone.now(), claimed_at=None, last_error="",
         waiting_for="", duration_ms=int((time.monotonic() - started) * 1000), **solved,
     )
+    if not marked:
+        return False  # our claim expired and another worker took over: it reports the delivery
     if change.ordering_key:
         _wake_followers(source, model, change)
     return True

@@ -48,5 +48,5 @@ def set_state(*, map_code: str, state: str, by: str, reason: str = "") -> bool:
         model = relay.CHANGE_MODELS[source]
         held = list(model.objects.filter(map_code=map_code, status=model.Status.PENDING).order_by("priority", "pk")
                     .values_list("pk", flat=True))
-        transaction.on_commit(lambda: relay.release_held(source, model, held))
+        transaction.on_commit(lambda: relay.release_held(source, model, held), robust=True)
     return True

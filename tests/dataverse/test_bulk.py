@@ -79,3 +79,23 @@ def test_it_lets_only_one_of_two_people_confirm_the_same_invoice(world):
     [refusal] = [o for o in outcomes if o != "confirmed"]
     assert "is Confirmed and cannot be confirmed" in refusal
     assert Actual.objects.filter(invoice=invoice, transaction_type=TransactionType.BILLED_SALES).count() == 2
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_records_an_unexpected_failure_and_lets_the_invoice_be_scheduled_again(world, monkeypatch):
+    invoice = invoice_contract("PC-1001")
+    bulk.schedule_confirmation(invoice_ids=[invoice.pk], by=world["pm"])
+
+    def deadlock(**kwargs):
+        from django.db import OperationalError
+
+        raise OperationalError("deadlock detected")
+
+    monkeypatch.setattr(bulk, "confirm_proforma", deadlock)
+    assert confirm_scheduled(invoice.pk, world["pm"].pk) == Bulk.FAILED
+    invoice.refresh_from_db()
+    assert (invoice.status, invoice.bulk_status) == (Invoice.Status.DRAFT, Bulk.FAILED)
+    assert "deadlock detected" in invoice.bulk_message
+    monkeypatch.undo()
+    assert bulk.schedule_confirmation(invoice_ids=[invoice.pk], by=world["pm"]) == 1  # try again
+    assert confirm_scheduled(invoice.pk, world["pm"].pk) == Bulk.COMPLETE

@@ -142,6 +142,7 @@ def test_it_returns_a_deleted_detail_to_the_backlog_and_refreshes_it_back(eight_
     ({"price": Decimal(-5)}, "price cannot be negative"),
     ({"tax": Decimal(-5)}, "tax cannot be negative"),
     ({"billing_type": "not_available"}, "is not a billing type"),
+    ({"quantity": Decimal(0), "billing_type": NC}, "remove the detail"),
 ])
 def test_it_refuses_bad_edits_and_changes_nothing(eight_hours, world, change, message):
     invoice, detail = eight_hours
@@ -182,3 +183,12 @@ def test_it_edits_a_detail_through_the_portal(eight_hours, world, as_user):
     assert "can no longer be changed" in response.content.decode()
     detail.refresh_from_db()
     assert detail.quantity == Decimal(6)
+
+
+def test_it_refuses_to_confirm_an_invoice_without_details(eight_hours, world):
+    invoice, detail = eight_hours
+    drafts.delete_detail(detail_id=detail.pk, by=world["pm"])
+    with pytest.raises(DomainError, match="has no details"):
+        invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    invoice.refresh_from_db()
+    assert invoice.status == "draft"

@@ -137,3 +137,20 @@ def test_it_revises_from_the_invoice_page(invoiced, world, as_user):
     response = client.post(reverse("dataverse:invoice_revise", args=[invoice.pk]), follow=True)
     assert "is left to correct" in response.content.decode()
     assert Invoice.objects.filter(corrects=invoice).count() == 1
+
+
+def test_it_credits_a_zero_priced_sale(eight_hours, world):  # noqa: F811
+    """A credit is told by its negative quantity, not its amount: a free 8 h can be credited too."""
+    invoice, detail = eight_hours
+    drafts.update_detail(detail_id=detail.pk, by=world["pm"], quantity=Decimal(8), price=Decimal(0),
+                         billing_type="chargeable")
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    sync()
+    importing.import_from_staging(triggered_by="test")
+    post(InvoiceProposal.objects.get(number=invoice.number))
+    sync()
+    corrective = corrections.revise_invoice(invoice_id=invoice.pk, by=world["pm"])
+    invoicing.confirm_proforma(invoice_id=corrective.pk, by=world["pm"])
+    posted, _ledger = settle_and_post(corrective)
+    assert posted.total == 0
+    assert_invariants_hold_once_settled()

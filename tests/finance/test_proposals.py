@@ -80,3 +80,13 @@ def test_it_posts_a_batch_from_the_proposal_list(world, as_user):
     response = client.post(reverse("finance:proposals_post"), {"selection": [proposal.pk]}, follow=True)
     assert f"{proposal.number} posted as PINV-000001" in response.content.decode()
     assert ProjectInvoice.objects.get().total == Decimal(proposal.amount)
+
+
+def test_it_reports_a_missing_posting_setup_per_proposal_in_a_batch(world):
+    from finance.models import PostingSetup
+
+    _invoice, proposal = run_pipeline_to_proposal()
+    PostingSetup.objects.all().delete()
+    [result] = posting.post_proposals(proposal_ids=[proposal.pk], by="arclerk")
+    assert "has no posting set-up" in result.error and not result.invoice
+    assert not ProjectInvoice.objects.exists()
