@@ -219,6 +219,9 @@ def invoice_refresh(request, pk):
 def invoice_revise(request, pk):
     invoice = get_object_or_404(Invoice, pk=pk)
     into = request.POST.get("into") or None
+    if into is not None and not (into.isdigit() and Invoice.objects.filter(pk=into).exists()):
+        messages.error(request, _("Choose a draft to add the corrections to."))
+        return redirect(invoice)
     return run_action(
         request, lambda: corrections.revise_invoice(invoice_id=invoice.pk, by=request.user,
                                                     detail_ids=selected_ids(request), into_invoice_id=into),

@@ -132,7 +132,11 @@ SELECT s.id, s.dataverse_actual_id, j.legal_entity, s.project_number, s.transact
 
 MARK_POSTED_SQL = """
 UPDATE finance_actualstaging s
-   SET status = 'posted', wait_reason = '', voucher = l.voucher, posting_date = l.accounting_date,
+   SET status = 'posted', wait_reason = '',
+       -- the voucher number only where a voucher was made (no WIP voucher when revenue is not accrued)
+       voucher = CASE WHEN EXISTS (SELECT 1 FROM finance_voucher v WHERE v.number = l.voucher) THEN l.voucher
+                      ELSE '' END,
+       posting_date = l.accounting_date,
        exchange_rate = l.exchange_rate, accounting_amount = l.accounting_amount,
        accounting_currency = le.accounting_currency
   FROM finance_integrationjournalline l

@@ -92,7 +92,9 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     # already invoiced, their WIP long gone).
     consumed = ProjectTransaction.objects.filter(pk__in=lines.values("project_transaction"),
                                                  status=ProjectTransaction.Status.INVOICE_PROPOSAL)
-    accrued = consumed.aggregate(mst=Sum("accounting_amount"), cur=Sum("amount"))
+    # Only WIP that was accrued (its journal voucher exists) is reversed, whatever the set-up says today.
+    accrued = consumed.filter(voucher__in=Voucher.objects.values("number")).aggregate(
+        mst=Sum("accounting_amount"), cur=Sum("amount"))
 
     voucher = Voucher.objects.create(
         number=_next_voucher_number(), legal_entity=legal_entity.code, date=posting_date,
@@ -111,7 +113,7 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     ]
     if proposal.tax:
         entries.append(entry(setup.sales_tax, P.SALES_TAX, -tax, -proposal.tax))
-    if setup.accrue_revenue and accrued["mst"]:
+    if accrued["mst"]:
         entries += [entry(setup.wip_sales_value, P.WIP_SALES_VALUE, -accrued["mst"], -accrued["cur"]),
                     entry(setup.accrued_revenue, P.ACCRUED_REVENUE, accrued["mst"], accrued["cur"])]
     LedgerEntry.objects.bulk_create(entries)

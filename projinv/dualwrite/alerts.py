@@ -44,13 +44,20 @@ def _fire(rule_id: int) -> bool:
                   reason=_("%(count)d errors in %(minutes)d minutes") % {"count": count,
                                                                         "minutes": rule.window_minutes})
     recipients = [a.strip() for a in rule.email_to.split(",") if a.strip()]
-    transaction.on_commit(lambda: send_mail(
+    transaction.on_commit(lambda: _send(
         _("projinv: %(count)d dual-write errors on %(map)s") % {"count": count, "map": name},
         _("The table map “%(map)s” failed %(count)d times in the last %(minutes)d minutes.%(paused)s\n"
           "See the error queue in the integration pages.")
         % {"map": name, "count": count, "minutes": rule.window_minutes,
            "paused": _(" The map has been paused.") if rule.pause_map else ""},
-        None, recipients, fail_silently=True,
-    ))
+        recipients,
+    ), robust=True)
     log.warning("Alert rule %s fired for %s (%s errors)", rule.pk, rule.map_code, count)
     return True
+
+
+def _send(subject, body, recipients):
+    try:
+        send_mail(subject, body, None, recipients)
+    except Exception:  # noqa: BLE001 - the map is paused anyway; the log says the mail did not go
+        log.exception("The alert e-mail to %s could not be sent", recipients)

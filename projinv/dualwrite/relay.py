@@ -133,9 +133,12 @@ def _record_failure(model, source: str, change: Change, exc: Exception) -> None:
 
 
 def due_changes(source: str, *, limit: int = 1000) -> list[int]:
-    """Pending changes that are due and unclaimed, by ordering priority, oldest first."""
+    """Pending changes that are due and unclaimed, of running maps (a resume releases the others),
+    in ordering priority and then the order they happened."""
     model = CHANGE_MODELS[source]
-    return list(_deliverable(model, timezone.now()).order_by("priority", "pk").values_list("pk", flat=True)[:limit])
+    held_maps = states.not_running()
+    due = _deliverable(model, timezone.now()).exclude(map_code__in=held_maps)
+    return list(due.order_by("priority", "next_attempt_at", "pk").values_list("pk", flat=True)[:limit])
 
 
 def _each_reachable_source():

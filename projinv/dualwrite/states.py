@@ -16,6 +16,10 @@ def state_of(map_code: str) -> str:
     return MapState.objects.filter(map_code=map_code).values_list("state", flat=True).first() or State.RUNNING
 
 
+def not_running() -> list[str]:
+    return list(MapState.objects.exclude(state=State.RUNNING).values_list("map_code", flat=True))
+
+
 def states() -> dict[str, MapState]:
     return {s.map_code: s for s in MapState.objects.all()}
 

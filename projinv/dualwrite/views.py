@@ -11,11 +11,12 @@ from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_filters import FilterSet
 from django_tables2 import RequestConfig
 
-from projinv.domain import DomainError
+from dataverse.models import Invoice
 from projinv.pages import run_action, selected_ids
 
 from . import errors, relay, states
@@ -24,14 +25,14 @@ from .maps import DATAVERSE, FINANCE, MAPS
 from .models import AlertRule, Change, DataverseChange, InvariantCheck, MapState
 from .tables import ChangeTable
 
-SOURCES = {DATAVERSE: _("Dataverse → finance"), FINANCE: _("Finance → Dataverse")}
+SOURCES = {DATAVERSE: gettext_lazy("Dataverse → finance"), FINANCE: gettext_lazy("Finance → Dataverse")}
 VIEW, MANAGE = "dualwrite.view_dataversechange", "dualwrite.manage_integration"
 
 
 def _source(request) -> str:
     source = request.GET.get("source") or request.POST.get("source") or DATAVERSE
     if source not in relay.CHANGE_MODELS:
-        raise DomainError(_("Unknown outbox %(source)s.") % {"source": source})
+        raise Http404
     return source
 
 
@@ -199,6 +200,7 @@ def reconcile_invoice(request, number):
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
 def resync_invoice(request, number):
+    get_object_or_404(Invoice, number=number)
     return run_action(
         request, lambda: reconciliation_service.resync_invoice(number),
         success=lambda n: _("Queued again: %(to)d actuals to finance, %(back)d accounting details back.")

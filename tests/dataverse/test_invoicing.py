@@ -160,3 +160,19 @@ def test_it_says_why_each_backlog_row_cannot_be_billed(world, as_user):
     assert reasons == {"PC-1001": "on_draft", "PC-1002": "contract_not_active"}
     page = as_user(world["pm"]).get(reverse("dataverse:backlog")).content.decode()
     assert f"already on draft {invoice.number}" in page and "the contract is not active" in page
+
+
+def test_it_keeps_a_confirmed_invoice_and_its_actuals_unchanged_in_the_database(world):
+    from django.db import IntegrityError, transaction
+
+    invoice = invoice_contract("PC-1001")
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    for crafted in (lambda: Invoice.objects.filter(pk=invoice.pk).update(total=0),
+                    lambda: Invoice.objects.filter(pk=invoice.pk).update(status="draft"),
+                    lambda: InvoiceLineDetail.objects.filter(invoice=invoice).update(quantity=1),
+                    lambda: InvoiceLineDetail.objects.filter(invoice=invoice).delete(),
+                    lambda: Actual.objects.filter(invoice=invoice).update(amount=1),
+                    lambda: Actual.objects.filter(invoice=invoice).delete()):
+        with pytest.raises(IntegrityError), transaction.atomic():
+            crafted()
+    Actual.objects.filter(invoice=invoice).update(description="A description may change")  # BR-07
