@@ -48,8 +48,11 @@ class ProjectContractAdmin(admin.ModelAdmin):
 
 @admin.register(models.TimeEntry)
 class TimeEntryAdmin(ReadOnlyWhenAdmin):
+    """The status moves only through the services (approval creates the actuals)."""
+
     list_display = ["date", "resource", "project", "hours", "status"]
     list_filter = ["status"]
+    readonly_fields = ["status", "submitted_at", "approved_at", "approved_by"]
 
     def is_locked(self, obj):
         return obj.status == models.TimeEntry.Status.APPROVED
@@ -89,9 +92,15 @@ class InvoiceLineInline(admin.TabularInline):
 
 @admin.register(models.Invoice)
 class InvoiceAdmin(ReadOnlyWhenAdmin):
+    """Only the name and dates of a draft: status, totals and parties move through the services."""
+
     list_display = ["number", "name", "status", "total", "currency", "customer_invoice_number"]
     list_filter = ["status"]
     inlines = [InvoiceLineInline]
+    fields = ["number", "name", "contract", "customer", "currency", "invoice_date", "status", "amount", "tax",
+              "total", "confirmed_by", "confirmed_at", "customer_invoice_number", "customer_invoice_date",
+              "posted_at", "has_corrections", "corrects", "bulk_status", "bulk_message"]
+    readonly_fields = [f for f in fields if f not in ("name", "invoice_date")]
 
     def is_locked(self, obj):
         return not obj.is_editable

@@ -36,7 +36,8 @@ class InvoiceProposalAdmin(ReadOnlyWhenAdmin):
     list_filter = ["status"]
     fields = ["number", "customer_number", "contract_number", "currency", "status", "amount", "tax",
               "invoice_date", "due_date"]
-    readonly_fields = ["number", "customer_number", "contract_number", "currency", "status", "amount", "tax"]
+    # Dates go through the proposal page, which recalculates the due date and checks it (BR-25).
+    readonly_fields = fields
 
     def is_locked(self, obj):
         return obj.status == models.InvoiceProposal.Status.POSTED

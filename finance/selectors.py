@@ -2,7 +2,7 @@
 
 from django.db.models import F
 
-from .models import ActualStaging, ProjectInvoice
+from .models import ActualStaging, Customer, ProjectInvoice
 
 
 def accounting_details(staging_ids) -> list[dict]:
@@ -22,3 +22,9 @@ def customer_invoice_summary(invoice: ProjectInvoice) -> dict:
         "customer_invoice_date": invoice.invoice_date,
         "tax_amount": invoice.tax,
     }
+
+
+def payment_days(*, legal_entity: str, customer_number: str) -> int:
+    """The customer's terms of payment in days (0 when finance does not know the customer yet)."""
+    return (Customer.objects.filter(legal_entity__code=legal_entity, number=customer_number)
+            .values_list("payment_days", flat=True).first() or 0)

@@ -1,7 +1,5 @@
 """The four staff roles, as groups with permissions (kept in sync after every migrate)."""
 
-from django.utils.translation import gettext_lazy as _
-
 PROJECT_MANAGER = "Project manager"
 PROJECT_ACCOUNTANT = "Project accountant"
 AR_CLERK = "Accounts-receivable clerk"
@@ -62,14 +60,6 @@ ROLES: dict[str, list[str]] = {
         "dataverse.view_invoice",
     ],
 }
-
-ROLE_LABELS = {
-    PROJECT_MANAGER: _("Project manager"),
-    PROJECT_ACCOUNTANT: _("Project accountant"),
-    AR_CLERK: _("Accounts-receivable clerk"),
-    INTEGRATION_ADMIN: _("Integration admin"),
-}
-
 
 def sync_roles(using="default") -> None:
     """Create the role groups and give each exactly its permissions (idempotent)."""

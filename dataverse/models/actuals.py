@@ -120,14 +120,6 @@ class Actual(models.Model):
     def __str__(self):
         return f"{self.get_transaction_type_display()} {self.quantity} {self.amount} {self.currency}"
 
-    @property
-    def is_invoiceable(self) -> bool:
-        return (
-            self.transaction_type == TransactionType.UNBILLED_SALES
-            and not self.adjustment_status
-            and self.billing_type == BillingType.CHARGEABLE
-        )
-
 
 class TransactionConnection(models.Model):
     """A typed link between two actuals, so any actual can be traced (domain.md §3.1)."""

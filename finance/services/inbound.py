@@ -10,7 +10,8 @@ from datetime import date, timedelta
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, transaction
 
-from ..models import Customer, InvoiceProposal, LegalEntity
+from ..models import InvoiceProposal
+from ..selectors import payment_days
 
 STAGE_ACTUALS_SQL = """
 INSERT INTO finance_actualstaging (
@@ -47,16 +48,14 @@ def receive_invoice_proposal(*, header: dict) -> bool:
 
     Returns False when it already existed (a redelivery): nothing changes then.
     """
-    legal_entity = LegalEntity.objects.filter(code=header["legal_entity"]).first()
-    customer = Customer.objects.filter(legal_entity=legal_entity, number=header["customer_number"]).first()
-    payment_days = customer.payment_days if customer else 0
+    days = payment_days(legal_entity=header["legal_entity"], customer_number=header["customer_number"])
     invoice_date = date.fromisoformat(str(header["invoice_date"]))
     _proposal, created = InvoiceProposal.objects.get_or_create(
         number=header["invoice_number"],
         defaults=dict(
             name=header["name"], legal_entity=header["legal_entity"], customer_number=header["customer_number"],
             contract_number=header["contract_number"], currency=header["currency"], invoice_date=invoice_date,
-            due_date=invoice_date + timedelta(days=payment_days),
+            due_date=invoice_date + timedelta(days=days),
             accounting_date=date.fromisoformat(str(header["accounting_date"])),
             expected_line_count=header["billed_sales_count"], dataverse_amount=header["amount"],
         ),

@@ -10,13 +10,13 @@ from projinv.domain import DomainError, InvalidTransition
 
 from ..models import (
     ActualStaging,
-    Customer,
     InvoiceProposal,
     ItemSalesTaxGroup,
     LegalEntity,
     ProjectTransaction,
     SalesTaxGroup,
 )
+from ..selectors import payment_days
 from .importing import LINE_TAX, TAX_RATE_JOINS
 
 
@@ -29,11 +29,6 @@ def _open_proposal(proposal_id: int, *, allow_header_only=False) -> InvoicePropo
     return proposal
 
 
-def payment_days(proposal: InvoiceProposal) -> int:
-    return (Customer.objects.filter(legal_entity__code=proposal.legal_entity, number=proposal.customer_number)
-            .values_list("payment_days", flat=True).first() or 0)
-
-
 @transaction.atomic(using="finance")
 def set_dates(*, proposal_id: int, invoice_date: date, due_date: date | None, by: str) -> InvoiceProposal:
     """Change the invoice date (the due date follows the terms of payment) or override the due date."""
@@ -43,7 +38,8 @@ def set_dates(*, proposal_id: int, invoice_date: date, due_date: date | None, by
     if due_date is None or (invoice_date != proposal.invoice_date and due_date == proposal.due_date):
         # A new invoice date recalculates the due date from the terms of payment and drops a manual
         # one (BR-25), unless a new due date is given with it.
-        due_date = invoice_date + timedelta(days=payment_days(proposal))
+        due_date = invoice_date + timedelta(days=payment_days(legal_entity=proposal.legal_entity,
+                                                              customer_number=proposal.customer_number))
     if due_date < invoice_date:
         raise DomainError(_("The due date cannot be before the invoice date."))
     proposal.invoice_date, proposal.due_date = invoice_date, due_date

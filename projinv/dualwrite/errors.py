@@ -14,6 +14,7 @@ from django.db.models import Count, Max, Min
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from finance.models import ImportRun
 from projinv.domain import DomainError
 
 from . import relay
@@ -92,4 +93,7 @@ def prune_activity_log(*, now=None) -> int:
         count, _by_model = model.objects.filter(status__in=[Status.DELIVERED, Status.DISMISSED],
                                                 created_at__lt=cutoff).delete()
         deleted += count
-    return deleted
+    # Finance's troubleshooting log is kept as long (domain.md §6.2: 90 days), runs with their issues.
+    # (a run that made journals stays: they point at it.)
+    count, _by_model = ImportRun.objects.filter(started_at__lt=cutoff, journals__isnull=True).delete()
+    return deleted + count

@@ -109,8 +109,13 @@ def test_it_prunes_the_activity_log_after_the_retention_period(world):
     DataverseChange.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=91))
     DataverseChange.objects.create(map_code="msdyn_actuals", key="x", payload=[], status=Change.Status.PENDING,
                                    created_at=timezone.now() - timedelta(days=200))
-    assert errors.prune_activity_log() == 1
-    assert not DataverseChange.objects.filter(pk=old.pk).exists()
+    from finance.models import ImportIssue, ImportRun
+
+    idle = ImportRun.objects.create(triggered_by="schedule", status="succeeded")
+    ImportIssue.objects.create(run=idle, proposal_number="INV-1", message="waiting")
+    ImportRun.objects.filter(pk=idle.pk).update(started_at=timezone.now() - timedelta(days=91))
+    assert errors.prune_activity_log() == 3  # the old change, and the idle run with its issue
+    assert not DataverseChange.objects.filter(pk=old.pk).exists() and not ImportRun.objects.filter(pk=idle.pk).exists()
     assert DataverseChange.objects.filter(status=Change.Status.PENDING).exists()  # undelivered is kept
 
 
