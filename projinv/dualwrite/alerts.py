@@ -40,7 +40,7 @@ def _fire(rule_id: int) -> bool:
     if rule.pause_map:
         from .states import set_state
 
-        set_state(map_code=rule.map_code, state=MapState.State.PAUSED, by=f"alert rule {rule.pk}",
+        set_state(map_code=rule.map_code, state=MapState.State.PAUSED, by=_("alert rule %(pk)s") % {"pk": rule.pk},
                   reason=_("%(count)d errors in %(minutes)d minutes") % {"count": count,
                                                                         "minutes": rule.window_minutes})
     recipients = [a.strip() for a in rule.email_to.split(",") if a.strip()]
