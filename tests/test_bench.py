@@ -26,7 +26,7 @@ ISSUE_STAGES = [
 def test_it_benchmarks_every_stage_at_a_tiny_scale_and_writes_both_reports(tmp_path):
     # Named after the configured database, so a checkout sharing a server with another (or a
     # developer's `make bench`) never drops someone else's bench databases.
-    database = f"{settings.DATABASES['default']['NAME']}_bench_test"
+    database = f"{settings.DATABASES['default']['NAME']}_bench_test_{os.getpid()}"
     results_path, markdown_path = tmp_path / "results.json", tmp_path / "benchmarks.md"
     completed = subprocess.run(
         [sys.executable, "manage.py", "bench", "--scale", "0.001", "--runs", "1", "--page-requests", "3",

@@ -2,11 +2,12 @@
 
 Each floor writes into twin tables made with `CREATE TABLE floor_x (LIKE x INCLUDING ALL)`, so
 columns, defaults, indexes and unique constraints are the real ones, plus the real table's
-foreign keys. A foreign key points at a twin only where the floor itself creates the rows it
-references (journal → lines, voucher → entries, actual → connections); elsewhere the twins hold
-copies with the same ids, so the real table satisfies it at the same cost. Floors are timed
-from the first statement to the commit (deferred foreign keys are checked there), on the same
-input the service gets, just before the service runs.
+foreign keys and row triggers (the immutability checks). A foreign key points at a twin only
+where the floor itself creates the rows it references (journal → lines, voucher → entries,
+actual → connections); elsewhere the twins hold copies with the same ids, so the real table
+satisfies it at the same cost. Floors are timed from the first statement to the commit
+(deferred foreign keys are checked there), on the same input the service gets, just before
+the service runs.
 
 Statements: one INSERT … SELECT per table a stage fills, one UPDATE … FROM per table it
 changes, COPY where rows cross from one database to the other, and the outbox rows (the
@@ -22,7 +23,7 @@ from dataverse import models as dv
 from finance import models as fin
 from projinv.dualwrite.models import DataverseChange, FinanceChange
 
-from . import databases, sqlgen, world
+from . import billing, databases, sqlgen, world
 from .timing import stopwatch
 
 TWINS = {
@@ -62,6 +63,12 @@ def create_twins() -> None:
                     definition = definition.replace(f"REFERENCES {target}(",
                                                     f"REFERENCES {FK_TO_TWIN.get((twin, target), target)}(")
                     cursor.execute(f"ALTER TABLE {twin} ADD CONSTRAINT {twin}_fk{index} {definition}")
+                # Row triggers too (immutability checks): the database's cost of the same writes.
+                cursor.execute("SELECT tgname, pg_get_triggerdef(oid) FROM pg_trigger "
+                               "WHERE tgrelid = %s::regclass AND NOT tgisinternal ORDER BY tgname", [real])
+                for name, definition in cursor.fetchall():
+                    definition = re.sub(rf" ON (public\.)?{real} ", f" ON {twin} ", definition)
+                    cursor.execute(definition.replace(f"TRIGGER {name} ", f"TRIGGER {twin}_{name} ", 1))
             if alias == "finance":
                 cursor.execute("DROP SEQUENCE IF EXISTS floor_journal_number, floor_voucher_number")
                 cursor.execute("CREATE SEQUENCE floor_journal_number; CREATE SEQUENCE floor_voucher_number")
@@ -150,7 +157,7 @@ def approve(user_id: int, entry_ids_where: str, params: dict) -> float:
 def bridge(after_id: int, upto_id: int) -> float:
     reset("finance")
     with stopwatch() as elapsed:
-        world.copy_staging("a.id > {after} AND a.id <= {upto}", {"after": after_id, "upto": upto_id},
+        billing.copy_staging("a.id > {after} AND a.id <= {upto}", {"after": after_id, "upto": upto_id},
                            table="floor_actualstaging")
     return elapsed()
 
@@ -249,13 +256,13 @@ def import_post() -> float:
 # --- Confirm one proforma invoice -------------------------------------------------------------
 
 CONFIRM_ACTUALS = sqlgen.insert_select(
-    dv.Actual, {**world.BILLING_ACTUAL_VALUES, "accounting_date": "(now() AT TIME ZONE 'UTC')::date"},
-    world.BILLING_ACTUALS_FROM.format(details="dataverse_invoicelinedetail", actuals="floor_actual"),
+    dv.Actual, {**billing.BILLING_ACTUAL_VALUES, "accounting_date": "(now() AT TIME ZONE 'UTC')::date"},
+    billing.BILLING_ACTUALS_FROM.format(details="dataverse_invoicelinedetail", actuals="floor_actual"),
     table="floor_actual")
-CONFIRM_CONNECTIONS = sqlgen.insert_select(dv.TransactionConnection, world.CONNECTIONS_VALUES,
-                                           world.CONNECTIONS_FROM.format(actuals="floor_actual"),
+CONFIRM_CONNECTIONS = sqlgen.insert_select(dv.TransactionConnection, billing.CONNECTIONS_VALUES,
+                                           billing.CONNECTIONS_FROM.format(actuals="floor_actual"),
                                            table="floor_transactionconnection")
-CONFIRM_ORIGINALS = world.ORIGINALS_POSTED_SQL.format(actuals="floor_actual")
+CONFIRM_ORIGINALS = billing.ORIGINALS_POSTED_SQL.format(actuals="floor_actual")
 CONFIRM_INVOICE = ("UPDATE floor_invoice SET status = 'confirmed', confirmed_by_id = %(user)s, confirmed_at = now() "
                    "WHERE id = ANY(%(ids)s)")
 CONFIRM_OUTBOX = _outbox_sql(

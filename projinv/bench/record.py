@@ -28,6 +28,7 @@ class Recorder:
     volumes: dict = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
     setup_s: dict[str, float] = field(default_factory=dict)  # unmeasured preparation, for the budget
+    memory_kib: dict[str, int] = field(default_factory=dict)  # peaks of processes this pass started
 
     def stage(self, name: str) -> StageRecord:
         return self.stages.setdefault(name, StageRecord())
@@ -37,7 +38,7 @@ class Recorder:
 
     def as_dict(self) -> dict:
         return {"label": self.label, "scale": self.scale, "volumes": self.volumes, "notes": self.notes,
-                "setup_s": self.setup_s,
+                "setup_s": self.setup_s, "memory_kib": self.memory_kib,
                 "stages": {name: asdict(record) for name, record in self.stages.items()}}
 
     def save(self) -> None:

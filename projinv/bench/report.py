@@ -15,6 +15,7 @@ class Stage:
     key: str
     name: str
     unit: str  # what `rows` counts
+    issue_rows: int  # the volume the issue asks for
     target: str
     target_ratio: float | None = None  # × floor
     target_s: float | None = None  # median wall time (p95 for pages)
@@ -22,26 +23,28 @@ class Stage:
     optional: bool = False  # listed only when measured
 
 
+PAGE_TARGET = "p95 ≤ 200 ms, constant queries"
 STAGES = [
-    Stage("approve", "Approve entries → cost + unbilled actuals", "entries", "≤ 2× floor", 2),
-    Stage("bridge", "Actuals → staging through the bridge", "actuals", "≤ 2× floor", 2),
-    Stage("import_post", "Import from staging: journalize and post", "staging rows", "≤ 2× floor", 2),
-    Stage("write_back_import", "Write-back after the import (cost + unbilled sales)", "actuals", "report only",
-          optional=True),
-    Stage("confirm_one", "Confirm one proforma invoice", "invoice line details", "≤ 2 s, ≤ 2× floor", 2, 2.0),
-    Stage("import_lines", "Import from staging: proposal lines", "billed rows", "≤ 2× floor", 2),
-    Stage("post_proposals", "Post proposals", "proposals", "report per proposal and per line"),
-    Stage("write_back", "Write-back to the Dataverse actuals", "actuals", "≤ 2× floor", 2),
-    Stage("e2e", "End to end, one invoice: confirm → written back, real worker", "invoice lines", "≤ 10 s",
+    Stage("approve", "Approve entries → cost + unbilled actuals", "entries", 200_000, "≤ 2× floor", 2),
+    Stage("bridge", "Actuals → staging through the bridge", "actuals", 400_000, "≤ 2× floor", 2),
+    Stage("import_post", "Import from staging: journalize and post", "staging rows", 400_000, "≤ 2× floor", 2),
+    Stage("write_back_import", "Write-back after the import (cost + unbilled sales)", "actuals", 400_000,
+          "report only", optional=True),
+    Stage("confirm_one", "Confirm one proforma invoice", "invoice line details", 10_000, "≤ 2 s, ≤ 2× floor", 2,
+          2.0),
+    Stage("import_lines", "Import from staging: proposal lines", "billed rows", 200_000, "≤ 2× floor", 2),
+    Stage("post_proposals", "Post proposals", "proposals", 2_000, "report per proposal and per line"),
+    Stage("write_back", "Write-back to the Dataverse actuals", "actuals", 200_000, "≤ 2× floor", 2),
+    Stage("e2e", "End to end, one invoice: confirm → written back, real worker", "invoice lines", 1_000, "≤ 10 s",
           target_s=10.0),
-    Stage("page_backlog", "Page: billing backlog", "actuals in the database", "p95 ≤ 200 ms, constant queries",
+    Stage("page_backlog", "Page: billing backlog", "actuals in the database", 1_000_000, PAGE_TARGET,
           target_s=0.2, page=True),
-    Stage("page_invoice_detail", "Page: invoice detail (big invoice)", "actuals in the database",
-          "p95 ≤ 200 ms, constant queries", target_s=0.2, page=True),
+    Stage("page_invoice_detail", "Page: invoice detail (big invoice)", "actuals in the database", 1_000_000,
+          PAGE_TARGET, target_s=0.2, page=True),
     Stage("page_proposal_detail", "Page: proposal detail (end-to-end proposal)", "actuals in the database",
-          "p95 ≤ 200 ms, constant queries", target_s=0.2, page=True),
-    Stage("page_reconciliation", "Page: reconciliation", "actuals in the database",
-          "p95 ≤ 200 ms, constant queries", target_s=0.2, page=True),
+          1_000_000, PAGE_TARGET, target_s=0.2, page=True),
+    Stage("page_reconciliation", "Page: reconciliation", "actuals in the database", 1_000_000, PAGE_TARGET,
+          target_s=0.2, page=True),
 ]
 
 # Linear means ×10 volume costs ≤ ×10 time; a little noise is allowed before calling it worse.
@@ -53,7 +56,8 @@ def _div(a, b):
 
 
 def _stage_result(stage: Stage, full: dict | None, tenth: dict | None) -> dict:
-    result = {"key": stage.key, "name": stage.name, "unit": stage.unit, "target": stage.target,
+    result = {"key": stage.key, "name": stage.name, "unit": stage.unit, "issue_rows": stage.issue_rows,
+              "target": stage.target,
               "target_ratio": stage.target_ratio, "target_s": stage.target_s}
     if not full or (not full["app"] and not full["extra"].get("not_built")):
         return {**result, "status": "not measured (the run stopped before it)", "rows": None, "runs": 0,
@@ -64,7 +68,7 @@ def _stage_result(stage: Stage, full: dict | None, tenth: dict | None) -> dict:
     app, floor = summary(full["app"]), summary(full["floor"])
     rows = full["rows"]
     result.update(status="measured", rows=rows, runs=len(full["app"]), **app,
-                  rows_per_s=_div(rows, app["median_s"]),
+                  rows_per_s=None if stage.page else _div(rows, app["median_s"]),
                   floor_median_s=floor["median_s"], floor_min_s=floor["min_s"], floor_max_s=floor["max_s"],
                   floor_rows_per_s=_div(rows, floor["median_s"]), ratio=_div(app["median_s"], floor["median_s"]))
     extra = dict(full["extra"])
@@ -130,4 +134,5 @@ def build(raw: dict, meta: dict) -> dict:
               for stage in STAGES if not (stage.optional and stage.key not in full)]
     return {**meta, "postgres": raw.get("postgres"), "setup_s": raw.get("setup_s"),
             "pass_setup_s": {label: p["setup_s"] for label, p in passes.items()},
+            "volumes": {label: p.get("volumes") for label, p in passes.items()},
             "notes": [n for p in passes.values() for n in p.get("notes", [])], "stages": stages}

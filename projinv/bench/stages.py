@@ -6,10 +6,10 @@ input and just before the service runs: the floor (plain SQL on twin tables) and
 the naive sample (rolled back). Every stage then checks its outcome; a stage that did less than
 it should raises instead of reporting a flattering time.
 
-The input of "proposal lines" (2,000 confirmed invoices with their billed sales staged and
-proposal headers received) is generated in SQL: confirming 2,000 invoices one by one through
-the services is not one of the measured stages and would cost minutes of the budget. The
-"confirm one proforma invoice" stage measures the service itself.
+The input of "proposal lines" (the round's confirmed invoices, 2,000 at the issue's volume, with
+their billed sales staged and proposal headers received) is generated in SQL: confirming them
+one by one through the services is not one of the measured stages and would cost minutes of the
+budget. The "confirm one proforma invoice" stage measures that service itself.
 """
 
 import time
@@ -26,7 +26,7 @@ from projinv.dualwrite import relay
 from projinv.dualwrite.maps import DATAVERSE, FINANCE
 from projinv.dualwrite.models import Change
 
-from . import floors, naive, world
+from . import billing, floors, naive, world
 from .record import BenchError, Recorder
 from .timing import stopwatch
 from .world import World
@@ -45,18 +45,17 @@ def drain(source: str, *, timeout: float = 900) -> int:
     model = relay.CHANGE_MODELS[source]
     delivered, deadline = 0, time.monotonic() + timeout
     while True:
+        if time.monotonic() > deadline:
+            raise BenchError(f"{source} outbox did not drain in {timeout} s")
         ids = relay.due_changes(source)
         for change_id in ids:
             delivered += relay.deliver(source=source, change_id=change_id)
         if ids:
             continue
-        pending = model.objects.filter(status=Change.Status.PENDING)
         if failed := model.objects.exclude(last_error="").exclude(status=Change.Status.DELIVERED).first():
             raise BenchError(f"{source} change {failed.pk} ({failed.map_code}) failed: {failed.last_error}")
-        if not pending.exists():
+        if not model.objects.filter(status=Change.Status.PENDING).exists():
             return delivered
-        if time.monotonic() > deadline:
-            raise BenchError(f"{source} outbox did not drain in {timeout} s")
         time.sleep(0.05)
 
 
@@ -99,14 +98,14 @@ def prepare_special_invoices(w: World, round_no: int, rec: Recorder) -> dict[str
                                  per_project=count)
         after = max_id(dv.Actual)
         world.approve_in_sql(w, [w.big["project_id"], w.e2e["project_id"]])
-        world.copy_staging("a.id > {after} AND a.project_id = {project}",
+        billing.copy_staging("a.id > {after} AND a.project_id = {project}",
                            {"after": after, "project": w.e2e["project_id"]})
         run = importing.import_from_staging(triggered_by="bench setup")
         expect("setup import", (run.status, run.journal_lines),
                (fin.ImportRun.Status.SUCCEEDED, 2 * v.e2e_invoice_lines))
         discard_pending(FINANCE)  # their write-back is not what the stages measure
         date = w.round_start(round_no) + timedelta(days=world.ROUND_DAYS)
-        big, e2e_invoice = world.create_invoices(w, [w.big["contract_id"], w.e2e["contract_id"]], invoice_date=date)
+        big, e2e_invoice = billing.create_invoices(w, [w.big["contract_id"], w.e2e["contract_id"]], invoice_date=date)
     rec.add_setup("special invoices", elapsed())
     return {"big": big, "e2e": e2e_invoice}
 
@@ -282,7 +281,7 @@ def run_round(w: World, round_no: int, rec: Recorder, *, with_naive: bool, write
         rec.add_setup("write-back of cost and unbilled sales discarded", elapsed())
 
     with stopwatch() as elapsed:
-        invoice_ids = world.create_invoices(w, w.contracts, invoice_date=w.round_start(round_no) + timedelta(days=95))
+        invoice_ids = billing.create_invoices(w, w.contracts, invoice_date=w.round_start(round_no) + timedelta(days=95))
     rec.add_setup("proforma invoices (SQL)", elapsed())
     expect("invoices created", len(invoice_ids), len(w.contracts))
 
@@ -290,8 +289,8 @@ def run_round(w: World, round_no: int, rec: Recorder, *, with_naive: bool, write
     rec.save()
 
     with stopwatch() as elapsed:
-        world.confirm_invoices(w, invoice_ids)
-        world.send_invoices_to_finance(invoice_ids)
+        billing.confirm_invoices(w, invoice_ids)
+        billing.send_invoices_to_finance(invoice_ids)
     rec.add_setup("confirmations and their staging (SQL, COPY)", elapsed())
 
     proposals = stage_import_lines(rec, invoice_ids, len(entry_ids), with_naive=with_naive)
