@@ -10,7 +10,7 @@ from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
 from projinv.domain import DomainError
-from projinv.pages import TablePage, run_action, selected_ids
+from projinv.pages import LAZY_PAGES, TablePage, run_action, selected_ids
 
 from . import selectors
 from .forms import DetailForm, SplitFormSet
@@ -110,7 +110,7 @@ def invoice_detail(request, pk):
         editable=invoice.is_editable and request.user.has_perm("dataverse.create_proforma"),
         selectable=invoice.status in (Invoice.Status.CONFIRMED, Invoice.Status.POSTED),
     )
-    RequestConfig(request, paginate={"per_page": 100}).configure(details)
+    RequestConfig(request, paginate={"per_page": 100, **LAZY_PAGES}).configure(details)
     lines = invoice.lines.select_related("contract_line")
     revisable = invoice.status in (Invoice.Status.CONFIRMED, Invoice.Status.POSTED) and request.user.has_perm(
         "dataverse.create_proforma")

@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 from django_tables2 import RequestConfig
 
-from projinv.pages import TablePage, csv_response, run_action, selected_ids
+from projinv.pages import LAZY_PAGES, TablePage, csv_response, run_action, selected_ids
 
 from . import reports
 from .forms import ProposalDatesForm
@@ -115,7 +115,7 @@ def proposal_detail(request, pk):
     proposal = get_object_or_404(InvoiceProposal, pk=pk)
     lines = ProposalLineTable(proposal.lines.all(), editable=proposal.status == InvoiceProposal.Status.OPEN
                               and request.user.has_perm("finance.post_proposal"))
-    RequestConfig(request, paginate={"per_page": 100}).configure(lines)
+    RequestConfig(request, paginate={"per_page": 100, **LAZY_PAGES}).configure(lines)
     invoice = ProjectInvoice.objects.filter(proposal=proposal).select_related("voucher").first()
     dates = ProposalDatesForm(initial={"invoice_date": proposal.invoice_date, "due_date": proposal.due_date})
     return render(request, "finance/proposal_detail.html",
