@@ -8,7 +8,7 @@ BIN := $(VENV)/bin
 RUNTIME_STAMP := $(VENV)/.runtime-installed
 DEV_STAMP := $(VENV)/.dev-installed
 
-.PHONY: run test bench install chromium check clean
+.PHONY: run test bench install chromium check messages clean
 
 run: $(RUNTIME_STAMP)
 	@scripts/run.sh
@@ -42,6 +42,11 @@ chromium:
 	@command -v chromium >/dev/null 2>&1 || { \
 		SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 		$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq chromium >/dev/null; }
+
+# Refresh the message catalogues of the portal's languages (needs gettext: apt-get install gettext).
+messages: $(RUNTIME_STAMP)
+	for lang in id sv sr eu tr; do $(BIN)/python manage.py makemessages -l $$lang --ignore=.venv --ignore=var \
+		--ignore="projinv/bench/*"; done
 
 clean:
 	rm -rf $(VENV) var staticfiles .pytest_cache
