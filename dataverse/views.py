@@ -137,6 +137,22 @@ def entries_approve(request):
                       success=lambda new: _("Approved; %(count)d actuals created.") % {"count": len(new)},
                       fallback="dataverse:entries")
 
+@require_POST
+@permission_required("dataverse.approve_timeentry", raise_exception=True)
+def entries_reject(request):
+    ids = selected_ids(request)
+    return run_action(request, lambda: entries.reject_time_entries(entry_ids=ids, by=request.user),
+                      success=lambda n: _("%(count)d entries rejected.") % {"count": n}, fallback="dataverse:entries")
+
+
+@require_POST
+@permission_required("dataverse.approve_timeentry", raise_exception=True)
+def entries_recall(request):
+    ids = selected_ids(request)
+    return run_action(request, lambda: entries.recall_time_entries(entry_ids=ids, by=request.user),
+                      success=lambda new: _("Recalled; %(count)d actuals reversed.") % {"count": len(new)},
+                      fallback="dataverse:entries")
+
 
 def _mark(request, *, ready):
     ids = selected_ids(request)
@@ -278,19 +294,3 @@ def invoices_confirm(request):
                                           "here.") % {"count": n},
                       fallback="dataverse:invoices")
 
-
-@require_POST
-@permission_required("dataverse.approve_timeentry", raise_exception=True)
-def entries_reject(request):
-    ids = selected_ids(request)
-    return run_action(request, lambda: entries.reject_time_entries(entry_ids=ids, by=request.user),
-                      success=lambda n: _("%(count)d entries rejected.") % {"count": n}, fallback="dataverse:entries")
-
-
-@require_POST
-@permission_required("dataverse.approve_timeentry", raise_exception=True)
-def entries_recall(request):
-    ids = selected_ids(request)
-    return run_action(request, lambda: entries.recall_time_entries(entry_ids=ids, by=request.user),
-                      success=lambda new: _("Recalled; %(count)d actuals reversed.") % {"count": len(new)},
-                      fallback="dataverse:entries")
