@@ -1,9 +1,17 @@
 """Reads that other parts of the system (the bridge, pages) rely on, as plain data."""
 
-from django.db.models import F
+from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from .models import Actual, BillingStatus, Invoice, TransactionType
+from .models import (
+    Actual,
+    AdjustmentStatus,
+    BillingStatus,
+    BillingType,
+    Invoice,
+    ProjectContract,
+    TransactionType,
+)
 
 # The actual as the msdyn_actuals map reads it: Dataverse logical names (domain.md §3.1).
 ACTUAL_FIELDS = dict(
@@ -70,10 +78,6 @@ class NotBillable:
 
 def backlog():
     """Unbilled sales not yet invoiced, each with why it cannot be billed now ('' when it can)."""
-    from django.db.models import Case, Q, Value, When
-
-    from .models import AdjustmentStatus, BillingType, ProjectContract
-
     return (
         Actual.objects.filter(transaction_type=TransactionType.UNBILLED_SALES, skip_sync=False)
         .filter(Q(billing_status__in=[BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE,
