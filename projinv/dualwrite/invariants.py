@@ -7,12 +7,13 @@ Work still in flight is not a violation: changes younger than the grace period a
 from dataclasses import asdict, dataclass
 from datetime import timedelta
 
+from django.db import connections
 from django.db.models import Count, F, OuterRef, Q, Subquery, Sum
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from dataverse.models import Actual, BillingStatus, BillingType, Invoice, InvoiceLineDetail, TransactionType
-from finance.models import ActualStaging, InvoiceProposal, InvoiceProposalLine, LedgerEntry
+from finance.models import InvoiceProposal, InvoiceProposalLine, LedgerEntry
 
 from .models import InvariantCheck
 
@@ -26,23 +27,55 @@ class Violation:
     examples: list
 
 
-def _violation(rule, offenders):
+def _violation(rule, offenders, *, count=None):
+    """A rule's violation from (a sample of) its offenders; `count` when the sample is not all of them."""
     offenders = list(offenders)
-    return [Violation(rule, len(offenders), [str(o) for o in offenders[:SAMPLE]])] if offenders else []
+    count = len(offenders) if count is None else count
+    return [Violation(rule, count, [str(o) for o in offenders[:SAMPLE]])] if count else []
+
+
+# Per invoice: how many synced billed sales, and an order-independent checksum of their keys. The two
+# databases cannot be joined, so each side aggregates by invoice and only invoices whose aggregates
+# differ are looked at row by row: memory grows with the invoices and the offenders, not the actuals.
+BILLED_BY_INVOICE_SQL = """
+SELECT i.number, count(*), sum(hashtextextended(a.uuid::text, 0))
+  FROM dataverse_actual a JOIN dataverse_invoice i ON i.id = a.invoice_id
+ WHERE a.transaction_type = 'billed_sales' AND NOT a.skip_sync AND a.created_at < %s
+ GROUP BY i.number
+"""
+LINES_BY_PROPOSAL_SQL = """
+SELECT p.number, count(*), sum(hashtextextended(s.dataverse_actual_id::text, 0))
+  FROM finance_invoiceproposalline l
+  JOIN finance_invoiceproposal p ON p.id = l.proposal_id
+  JOIN finance_actualstaging s ON s.id = l.staging_id
+ WHERE p.number = ANY(%s)
+ GROUP BY p.number
+"""
+
+
+def _rows(using, sql, params):
+    with connections[using].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
 
 
 def billed_actuals_invoiced_once(cutoff):
-    """Every billed sale is on exactly one confirmed (or posted) invoice and one proposal line."""
+    """Every billed sale is on exactly one confirmed (or posted) invoice and one proposal line.
+
+    "At most one line" is the database's: one staging row per actual, one line per staging row.
+    """
     billed = Actual.objects.filter(transaction_type=TransactionType.BILLED_SALES, skip_sync=False,
                                    created_at__lt=cutoff)
     not_confirmed = billed.exclude(invoice__status__in=[Invoice.Status.CONFIRMED, Invoice.Status.POSTED])
-    violations = _violation("billed sale not on a confirmed invoice", not_confirmed.values_list("uuid", flat=True))
-    on_lines = dict(InvoiceProposalLine.objects.values_list("staging__dataverse_actual_id")
-                    .annotate(n=Count("pk")).values_list("staging__dataverse_actual_id", "n"))
-    uuids = list(billed.values_list("uuid", flat=True))
-    violations += _violation("billed sale without a proposal line", [u for u in uuids if u not in on_lines])
-    violations += _violation("billed sale on more than one proposal line", [u for u, n in on_lines.items() if n > 1])
-    return violations
+    violations = _violation("billed sale not on a confirmed invoice",
+                            not_confirmed.values_list("uuid", flat=True)[:SAMPLE], count=not_confirmed.count())
+    expected = {number: (count, checksum) for number, count, checksum in
+                _rows("default", BILLED_BY_INVOICE_SQL, [cutoff])}
+    found = {number: (count, checksum) for number, count, checksum in
+             _rows("finance", LINES_BY_PROPOSAL_SQL, [list(expected)])}
+    differing = sorted(number for number, aggregate in expected.items() if found.get(number) != aggregate)
+    described = (f"{n}: {expected[n][0]} billed, {found.get(n, (0,))[0]} on proposal lines" for n in differing)
+    return violations + _violation("billed sales differ from the proposal lines", described, count=len(differing))
 
 
 def invoice_totals_match_details(cutoff):
@@ -70,11 +103,14 @@ def posted_proposals_written_back(cutoff):
                   .values_list("number", "invoice__number"))
     summaries = dict(Invoice.objects.filter(number__in=posted).values_list("number", "customer_invoice_number"))
     not_summarised = [n for n, invoice in posted.items() if summaries.get(n) != invoice]
-    invoiced = set(ActualStaging.objects.filter(invoice_number__in=posted, status=ActualStaging.Status.INVOICED)
-                   .values_list("dataverse_actual_id", flat=True))
-    without_voucher = Actual.objects.filter(uuid__in=invoiced, voucher="").values_list("uuid", flat=True)
+    # The invoiced staging rows of a posted proposal are exactly its invoice's synced billed sales.
+    without_voucher = (Actual.objects.filter(invoice__number__in=posted, transaction_type=TransactionType.BILLED_SALES,
+                                             skip_sync=False, voucher="")
+                       .values("invoice__number").annotate(n=Count("pk")).order_by("invoice__number"))
+    described = [f"{row['invoice__number']}: {row['n']}" for row in without_voucher]
     return (_violation("posted proposal not written back to its proforma", not_summarised)
-            + _violation("invoiced actual without its voucher in Dataverse", without_voucher))
+            + _violation("invoiced actuals without their voucher in Dataverse", described,
+                         count=sum(row["n"] for row in without_voucher)))
 
 
 def nothing_both_unbilled_and_billed(cutoff):
