@@ -125,7 +125,7 @@ def _held(number: str, since) -> bool:
         if failed:
             raise BenchError(f"delivery of {failed.map_code} {failed.key} failed: {failed.last_error}")
     try:
-        return any(model.objects.filter(ordering_key=number, status="pending").exclude(waiting_for="").exists()
+        return any(model.objects.filter(ordering_key=number, status="pending").exclude(waiting={}).exists()
                    for model in (DataverseChange, FinanceChange))
     except FieldError:  # a relay without ordering holds nothing
         return False

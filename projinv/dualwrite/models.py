@@ -44,7 +44,9 @@ class Change(models.Model):
     delivered_at = models.DateTimeField(_("delivered"), null=True, blank=True)
     duration_ms = models.PositiveIntegerField(_("delivery time (ms)"), null=True, blank=True)
     last_error = models.TextField(_("last error"), blank=True)
-    waiting_for = models.CharField(_("waiting for"), max_length=200, blank=True)
+    # Why the relay holds the change back, as a code and its parameters, so that the page says it in
+    # the reader's language: {"map_state": "paused"} or {"change": 12, "map": "invoices", "key": "INV-1"}.
+    waiting = models.JSONField(_("waiting for"), default=dict, blank=True)
     replay_of = models.BigIntegerField(_("replay of"), null=True, blank=True)
 
     # The error queue: who took a failed change and who solved it (usernames: the finance
@@ -67,6 +69,20 @@ class Change(models.Model):
 
     def __str__(self):
         return f"{self.map_code} {self.key}"
+
+    @property
+    def waiting_for(self) -> str:
+        """The hold, said in the active language ("" when nothing holds the change)."""
+        if state := self.waiting.get("map_state"):
+            return _("its table map, which is %(state)s") % {"state": MapState.State(state).label}
+        if "change" in self.waiting:
+            from .maps import MAPS  # the maps import the systems' services; models stay light
+
+            table_map = MAPS.get(self.waiting["map"])
+            return _("change %(pk)s (%(map)s) of %(key)s") % {
+                "pk": self.waiting["change"], "map": table_map.name if table_map else self.waiting["map"],
+                "key": self.waiting["key"]}
+        return ""
 
     @property
     def lag(self):

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import DatabaseError
 from django.db.models import F, Q
 from django.utils import timezone
-from django.utils.translation import gettext as _
 from django_q.tasks import async_task
 
 from . import alerts, states
@@ -55,10 +54,10 @@ def _blocking(model, change: Change):
     )
 
 
-def _hold(model, change: Change, *, now, reason: str) -> None:
+def _hold(model, change: Change, *, now, waiting: dict) -> None:
     """Give the claim back without counting an attempt: nothing failed, it is just not its turn."""
     model.objects.filter(pk=change.pk, claimed_at=now).update(
-        claimed_at=None, attempts=F("attempts") - 1, waiting_for=reason[:200],
+        claimed_at=None, attempts=F("attempts") - 1, waiting=waiting,
         next_attempt_at=timezone.now() + timedelta(seconds=HOLD_SECONDS),
     )
 
@@ -73,11 +72,11 @@ def deliver(*, source: str, change_id: int) -> bool:
     change = model.objects.get(pk=change_id)
     table_map = MAPS[change.map_code]
     if (state := states.state_of(table_map.code)) != states.State.RUNNING:
-        _hold(model, change, now=now, reason=_("map %(state)s") % {"state": state})
+        _hold(model, change, now=now, waiting={"map_state": state})
         return False
     if blocker := _blocking(model, change):
-        _hold(model, change, now=now, reason=_("change %(pk)s (%(map)s) of %(key)s")
-              % {"pk": blocker.pk, "map": blocker.map_code, "key": change.ordering_key})
+        _hold(model, change, now=now,
+              waiting={"change": blocker.pk, "map": blocker.map_code, "key": change.ordering_key})
         # The blocker may have been delivered between our check and our hold, its worker waking
         # followers while we still held the claim: look again, so this change does not wait for a sweep.
         if not _blocking(model, change):
@@ -93,7 +92,7 @@ def deliver(*, source: str, change_id: int) -> bool:
     solved = {"triage": Change.Triage.SOLVED, "solved_by": F("taken_by")} if change.triage else {}
     marked = model.objects.filter(pk=change_id, claimed_at=now).update(
         status=Change.Status.DELIVERED, delivered_at=timezone.now(), claimed_at=None, last_error="",
-        waiting_for="", duration_ms=int((time.monotonic() - started) * 1000), **solved,
+        waiting={}, duration_ms=int((time.monotonic() - started) * 1000), **solved,
     )
     if not marked:
         return False  # our claim expired and another worker took over: it reports the delivery
@@ -122,7 +121,7 @@ def _record_failure(model, source: str, change: Change, exc: Exception) -> None:
     error = f"{type(exc).__name__}: {exc}"
     log.warning("Delivery of %s %s failed (attempt %s): %s", change.map_code, change.key, change.attempts, error)
     policy = settings.DUALWRITE
-    values = {"claimed_at": None, "last_error": error, "waiting_for": ""}
+    values = {"claimed_at": None, "last_error": error, "waiting": {}}
     if change.attempts >= policy["MAX_ATTEMPTS"]:
         values.update(status=Change.Status.FAILED, triage=Change.Triage.OPEN)
     else:

@@ -12,6 +12,7 @@ class ChangeTable(tables.Table):
         "dualwrite:change_detail", args=[record.source, record.pk]))
     map_code = tables.Column(verbose_name=_("table map"))
     lag = tables.Column(verbose_name=_("lag"), orderable=False)
+    waiting_for = tables.Column(verbose_name=_("waiting for"), orderable=False)
 
     class Meta:
         model = Change

@@ -19,6 +19,9 @@ def forced(using, sql, params):
         cursor.execute(sql, params)
 
 
+DIFFER = "billed sales differ from the proposal lines"
+
+
 def rules(result):
     return {v["rule"]: v for v in result.violations}
 
@@ -29,7 +32,7 @@ def test_it_names_the_invoice_whose_billed_sales_lack_a_proposal_line(world):
     line = InvoiceProposalLine.objects.filter(proposal=proposal).order_by("pk").first()
     forced("finance", "DELETE FROM finance_invoiceproposalline WHERE id = %s", [line.pk])
 
-    violation = rules(check_invariants(grace_minutes=0, triggered_by="test"))["billed sales differ from the proposal lines"]
+    violation = rules(check_invariants(grace_minutes=0, triggered_by="test"))[DIFFER]
     billed = Actual.objects.filter(invoice=invoice, transaction_type=TransactionType.BILLED_SALES).count()
     assert violation["count"] == 1
     assert violation["examples"] == [f"{invoice.number}: {billed} billed, {billed - 1} on proposal lines"]
@@ -43,7 +46,7 @@ def test_it_notices_a_line_that_points_at_another_actual_although_the_counts_mat
                            SELECT id FROM finance_actualstaging WHERE transaction_type = 'unbilled_sales'
                             ORDER BY id LIMIT 1) WHERE id = %s""", [second.pk])
 
-    violation = rules(check_invariants(grace_minutes=0, triggered_by="test"))["billed sales differ from the proposal lines"]
+    violation = rules(check_invariants(grace_minutes=0, triggered_by="test"))[DIFFER]
     assert violation["examples"][0].startswith(f"{invoice.number}: ")
 
 

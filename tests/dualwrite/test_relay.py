@@ -10,10 +10,12 @@ from django.db import connections
 from django.test import override_settings
 from django.utils import timezone
 
+from dataverse.models import TimeEntry
+from dataverse.services import entries
 from finance.models import ActualStaging
-from projinv.dualwrite import errors, relay, tasks
+from projinv.dualwrite import errors, relay, states, tasks
 from projinv.dualwrite.maps import MAPS
-from projinv.dualwrite.models import Change, DataverseChange
+from projinv.dualwrite.models import Change, DataverseChange, MapState
 
 from ..helpers import assert_invariants_hold_once_settled
 
@@ -147,3 +149,15 @@ def test_it_sweeps_twice_at_once_without_losing_or_doubling_anything(world):
     assert set(DataverseChange.objects.values_list("status", flat=True)) == {Change.Status.DELIVERED}
     assert ActualStaging.objects.count() == sum(DataverseChange.objects.values_list("row_count", flat=True))
     assert_invariants_hold_once_settled()
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_stores_why_a_change_waits_as_a_code_and_says_it_when_shown(world):
+    states.set_state(map_code="msdyn_actuals", state=MapState.State.PAUSED, by="integration")
+    submitted = TimeEntry.objects.filter(status=TimeEntry.Status.SUBMITTED).values_list("pk", flat=True)
+    entries.approve_time_entries(entry_ids=list(submitted), by=world["pm"])
+    change = DataverseChange.objects.filter(map_code="msdyn_actuals").first()
+    relay.deliver(source="dataverse", change_id=change.pk)
+    change.refresh_from_db()
+    assert change.waiting == {"map_state": "paused"}  # stored as a code, not as words
+    assert change.waiting_for == "its table map, which is Paused: changes queue up"  # gettext, when shown
