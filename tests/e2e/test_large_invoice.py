@@ -81,5 +81,5 @@ def test_it_carries_an_invoice_of_ten_thousand_lines_to_posted_and_written_back(
     invoice.refresh_from_db()
     proposal.refresh_from_db()
     billed_total = Actual.objects.filter(invoice=invoice, transaction_type=BILLED).aggregate(t=Sum("amount"))["t"]
-    assert invoice.amount == proposal.amount == billed_total > LINES * Decimal(200)  # demo days are 6 to 8 h
+    assert invoice.amount == proposal.amount == billed_total >= LINES * Decimal(200)  # demo days are longer
     assert_invariants_hold_once_settled()
