@@ -18,6 +18,7 @@ from finance.models import ImportRun
 from projinv.domain import DomainError
 
 from . import relay
+from .filters import ChangeFilter
 from .models import Change
 
 Status, Triage = Change.Status, Change.Triage
@@ -83,6 +84,16 @@ def replay(*, source: str, change_ids, by: str) -> int:
         ids = [c.pk for c in copies]
         transaction.on_commit(lambda: relay.enqueue_many(source, ids), using=model.objects.db, robust=True)
     return len(ids)
+
+
+REPLAY_LIMIT = 10_000  # changes one "replay by filter" sends again; narrow the filter for more
+
+
+def replay_matching(*, source: str, filters, by: str) -> int:
+    """Replay every delivered change the activity log's filter (`filters`: its query values) shows."""
+    model = _model(source)
+    matching = ChangeFilter(filters, queryset=model.objects.filter(status=Status.DELIVERED)).qs.order_by("pk")
+    return replay(source=source, change_ids=list(matching.values_list("pk", flat=True)[:REPLAY_LIMIT]), by=by)
 
 
 def prune_activity_log(*, now=None) -> int:

@@ -146,8 +146,16 @@ def backlog_vs_wip() -> list[dict]:
              "difference": (backlog.get(p) or 0) - (wip.get(p) or 0)} for p in sorted(set(backlog) | set(wip))]
 
 
-def resync_actuals(actual_ids) -> dict:
-    """Queue the actuals to finance again, and their accounting details back where finance has them."""
+RESYNC_LIMIT = 10_000  # actuals one "resync all without voucher" queues again
+
+
+def resync_actuals(actual_ids=None) -> dict:
+    """Queue the actuals to finance again, and their accounting details back where finance has them.
+
+    None: every actual the reconciliation page lists as without its voucher (up to RESYNC_LIMIT).
+    """
+    if actual_ids is None:
+        actual_ids = [a.pk for a in actuals_without_voucher(limit=RESYNC_LIMIT)[1]]
     with transaction.atomic():
         sent = outbox.record_rows(ACTUALS, dataverse_selectors.synced_actual_rows(actual_ids))
     uuids = Actual.objects.filter(pk__in=actual_ids).values_list("uuid", flat=True)

@@ -13,7 +13,6 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
-from django_filters import FilterSet
 from django_tables2 import RequestConfig
 
 from dataverse.models import Invoice
@@ -21,8 +20,9 @@ from projinv.pages import run_action, selected_ids
 
 from . import errors, relay, states
 from . import reconciliation as reconciliation_service
+from .filters import ChangeFilter
 from .maps import DATAVERSE, FINANCE, MAPS
-from .models import AlertRule, Change, DataverseChange, InvariantCheck, MapState
+from .models import AlertRule, Change, InvariantCheck, MapState
 from .tables import ChangeTable
 
 SOURCES = {DATAVERSE: gettext_lazy("Dataverse → finance"), FINANCE: gettext_lazy("Finance → Dataverse")}
@@ -64,12 +64,6 @@ def overview(request):
         "title": _("Dual-write"), "maps": _map_rows(), "map_states": MapState.State.choices,
         "rules": AlertRule.objects.all(), "check": InvariantCheck.objects.first(),
     })
-
-
-class ChangeFilter(FilterSet):
-    class Meta:
-        model = DataverseChange  # both outboxes share these fields; it filters either
-        fields = {"key": ["icontains"], "ordering_key": ["exact"], "map_code": ["exact"], "status": ["exact"]}
 
 
 def _changes_page(request, *, template, base_filter, title):
@@ -149,10 +143,8 @@ def dismiss(request):
 @permission_required(MANAGE, raise_exception=True)
 def replay(request):
     def replay_selection(source, ids):
-        if not ids and request.POST.get("filtered"):  # replay every delivered change the filter shows
-            model = relay.CHANGE_MODELS[source]
-            ids = list(ChangeFilter(request.POST, queryset=model.objects.all()).qs
-                       .filter(status=Change.Status.DELIVERED).values_list("pk", flat=True)[:10_000])
+        if not ids and request.POST.get("filtered"):  # every delivered change the filter shows
+            return errors.replay_matching(source=source, filters=request.POST, by=_by(request))
         return errors.replay(source=source, change_ids=ids, by=_by(request))
 
     return _error_action(request, replay_selection, _("%(count)d changes replayed."), page="dualwrite:activity")
@@ -211,13 +203,8 @@ def resync_invoice(request, number):
 @require_POST
 @permission_required(MANAGE, raise_exception=True)
 def resync_actuals(request):
-    def resync():
-        ids = selected_ids(request)
-        if not ids:
-            ids = [a.pk for a in reconciliation_service.actuals_without_voucher(limit=10_000)[1]]
-        return reconciliation_service.resync_actuals(ids)
-
-    return run_action(request, resync,
+    # None selected: every actual still without its voucher.
+    return run_action(request, lambda: reconciliation_service.resync_actuals(selected_ids(request) or None),
                       success=lambda n: _("Queued again: %(to)d actuals to finance, %(back)d accounting details "
                                           "back.") % {"to": n["to_finance"], "back": n["back"]},
                       fallback="dualwrite:reconciliation")

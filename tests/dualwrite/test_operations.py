@@ -103,6 +103,19 @@ def test_it_replays_delivered_changes_without_duplicating_anything(world):
     assert_invariants_hold_once_settled()
 
 
+def test_it_replays_exactly_the_delivered_changes_the_filter_shows(world):
+    sync()
+    invoice, _proposal = run_pipeline_to_proposal()
+    header = DataverseChange.objects.get(map_code="invoices")
+    filters = {"map_code": "invoices", "key__icontains": invoice.number[-3:]}
+    assert errors.replay_matching(source="dataverse", filters=filters, by="integration") == 1
+    replayed = DataverseChange.objects.get(replay_of__isnull=False)
+    assert (replayed.replay_of, replayed.map_code, replayed.status) == (header.pk, "invoices", Change.Status.PENDING)
+    sync()
+    assert InvoiceProposal.objects.filter(number=invoice.number).count() == 1
+    assert errors.replay_matching(source="dataverse", filters={"map_code": "nothing"}, by="integration") == 0
+
+
 def test_it_prunes_the_activity_log_after_the_retention_period(world):
     sync()
     old = DataverseChange.objects.first()
