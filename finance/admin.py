@@ -23,7 +23,7 @@ class ActualStagingAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ImportRun, models.ImportIssue, models.IntegrationJournal, models.IntegrationJournalLine,
                 models.ProjectTransaction, models.Voucher, models.LedgerEntry, models.ProjectInvoice,
-                models.CustomerTransaction, models.InvoiceProposalLine)
+                models.CustomerTransaction, models.InvoiceProposalLine, models.TransactionConnectionStaging)
 class RecordAdmin(ReadOnlyAdmin):
     pass
 

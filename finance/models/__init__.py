@@ -13,11 +13,12 @@ from .setup import (
     SalesTaxGroup,
     TaxRate,
 )
-from .staging import ActualStaging, ImportIssue, ImportRun
+from .staging import ActualStaging, ImportIssue, ImportRun, TransactionConnectionStaging
 
 __all__ = [
     "CustomerTransaction", "InvoiceProposal", "InvoiceProposalLine", "ProjectInvoice", "IntegrationJournal",
     "IntegrationJournalLine", "ProjectTransaction", "LedgerEntry", "Voucher", "Customer", "ExchangeRate",
     "FiscalPeriod", "ItemSalesTaxGroup", "SalesTaxGroup", "TaxRate",
     "LedgerAccount", "LegalEntity", "NumberSequence", "PostingSetup", "ActualStaging", "ImportIssue", "ImportRun",
+    "TransactionConnectionStaging",
 ]

@@ -1,6 +1,7 @@
-"""What Dataverse may send finance, through the bridge: staged actuals and proposal headers.
+"""What Dataverse may send finance, through the bridge: staged actuals, their transaction
+connections and proposal headers.
 
-Both are idempotent on their business key (ON CONFLICT DO NOTHING): at-least-once delivery
+Each is idempotent on its business key (ON CONFLICT DO NOTHING): at-least-once delivery
 becomes effectively-once here.
 """
 
@@ -34,12 +35,74 @@ ON CONFLICT (dataverse_actual_id) DO NOTHING
 """
 
 
+STAGE_CONNECTIONS_SQL = """
+INSERT INTO finance_transactionconnectionstaging (
+    transaction1_id, transaction1_role, transaction2_id, transaction2_role, received_at)
+SELECT r.transaction1_id, r.transaction1_role, r.transaction2_id, r.transaction2_role, now()
+  FROM jsonb_to_recordset(%s::jsonb) AS r(
+       transaction1_id uuid, transaction1_role text, transaction2_id uuid, transaction2_role text)
+ON CONFLICT (transaction1_id, transaction2_id) DO NOTHING
+"""
+
+# A connection may name its ends in either order: read each one both ways round.
+CONNECTION_PAIRS = """(
+    SELECT transaction1_id AS this_id, transaction1_role AS this_role,
+           transaction2_id AS other_id, transaction2_role AS other_role
+      FROM finance_transactionconnectionstaging
+     WHERE transaction1_id = ANY(%(ids)s::uuid[]) OR transaction2_id = ANY(%(ids)s::uuid[])
+    UNION ALL
+    SELECT transaction2_id, transaction2_role, transaction1_id, transaction1_role
+      FROM finance_transactionconnectionstaging
+     WHERE transaction1_id = ANY(%(ids)s::uuid[]) OR transaction2_id = ANY(%(ids)s::uuid[])
+)"""
+
+# Which unbilled sale a billed sale invoices, once both it and its connection are here, whichever
+# came first (contract.md): the billed sale's own link, then a credit's, through the billed sale it
+# reverses (whose link the first statement may just have filled).
+LINK_INVOICED_SQL = [
+    f"""UPDATE finance_actualstaging s SET invoiced_actual_id = c.other_id
+          FROM {CONNECTION_PAIRS} c
+         WHERE s.dataverse_actual_id = c.this_id AND c.this_role = 'billed_sales'
+           AND c.other_role = 'unbilled_sales' AND s.transaction_type = 'billed_sales'
+           AND s.invoiced_actual_id IS NULL""",
+    f"""UPDATE finance_actualstaging s SET invoiced_actual_id = b.invoiced_actual_id
+          FROM {CONNECTION_PAIRS} c
+          JOIN finance_actualstaging b ON b.dataverse_actual_id = c.other_id AND b.transaction_type = 'billed_sales'
+         WHERE s.dataverse_actual_id = c.this_id AND c.this_role = 'reversing' AND c.other_role = 'original'
+           AND s.transaction_type = 'billed_sales' AND s.invoiced_actual_id IS NULL
+           AND b.invoiced_actual_id IS NOT NULL""",
+]
+
+
+def _link_invoiced_actuals(cursor, actual_ids: list[str]) -> None:
+    for statement in LINK_INVOICED_SQL:
+        cursor.execute(statement, {"ids": actual_ids})
+
+
 @transaction.atomic(using="finance")
 def receive_actuals(*, rows: list[dict]) -> int:
-    """Stage actuals (one row per Dataverse actual, unique). Returns how many were new."""
+    """Stage actuals (one row per Dataverse actual, unique). Returns how many were new.
+
+    A billed sale's `invoiced_actual_id` comes from its transaction connection; the key is still
+    accepted in the rows while the bridge sends it.
+    """
     with connections["finance"].cursor() as cursor:
         cursor.execute(STAGE_ACTUALS_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
-        return cursor.rowcount
+        created = cursor.rowcount
+        _link_invoiced_actuals(cursor, [str(row["actual_id"]) for row in rows])
+        return created
+
+
+@transaction.atomic(using="finance")
+def receive_transaction_connections(*, rows: list[dict]) -> int:
+    """Stage transaction connections (unique per pair) and link the billed sales they name to the
+    unbilled sales they invoice. Returns how many connections were new."""
+    with connections["finance"].cursor() as cursor:
+        cursor.execute(STAGE_CONNECTIONS_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
+        created = cursor.rowcount
+        ends = {str(row[key]) for row in rows for key in ("transaction1_id", "transaction2_id")}
+        _link_invoiced_actuals(cursor, sorted(ends))
+        return created
 
 
 @transaction.atomic(using="finance")
