@@ -1,6 +1,15 @@
 from .invoicing import CustomerTransaction, InvoiceProposal, InvoiceProposalLine, ProjectInvoice
 from .journals import IntegrationJournal, IntegrationJournalLine, ProjectTransaction
 from .ledger import LedgerEntry, Voucher
+from .master import (
+    ContractBillingRule,
+    FundingSource,
+    OnAccountTransaction,
+    Project,
+    ProjectContract,
+    ProjectGroup,
+    TransactionCategory,
+)
 from .setup import (
     Customer,
     ExchangeRate,
@@ -20,5 +29,6 @@ __all__ = [
     "IntegrationJournalLine", "ProjectTransaction", "LedgerEntry", "Voucher", "Customer", "ExchangeRate",
     "FiscalPeriod", "ItemSalesTaxGroup", "SalesTaxGroup", "TaxRate",
     "LedgerAccount", "LegalEntity", "NumberSequence", "PostingSetup", "ActualStaging", "ImportIssue", "ImportRun",
-    "TransactionConnectionStaging",
+    "TransactionConnectionStaging", "ContractBillingRule", "FundingSource", "OnAccountTransaction", "Project",
+    "ProjectContract", "ProjectGroup", "TransactionCategory",
 ]

@@ -6,6 +6,7 @@ becomes effectively-once here.
 """
 
 import json
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -124,3 +125,84 @@ def receive_invoice_proposal(*, header: dict) -> bool:
         ),
     )
     return created
+
+
+# --- Master data (contract.md "Bridge → finance") ------------------------------------------------
+#
+# Each map is one INSERT … ON CONFLICT DO UPDATE guarded by `modified_on`: only a newer change
+# applies, so a redelivered or late old change never overwrites a newer one. A delete is a change
+# too (`active = false`, same guard); a delete that arrives before its record leaves an inactive
+# row, so the late create cannot bring it back. Columns finance owns are not in the lists.
+
+
+@dataclass(frozen=True)
+class MasterDataMap:
+    table: str
+    key: tuple[str, ...]
+    columns: dict[str, str]  # column -> SQL type of the incoming value
+
+    @property
+    def sql(self) -> str:
+        names = list(self.columns)
+        values = [f"coalesce(r.{n}, '')" if t == "text" else f"r.{n}" for n, t in self.columns.items()]
+        record = ", ".join(f"{n} {t}" for n, t in self.columns.items())
+        key = ", ".join(self.key)
+        updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n not in self.key)
+        return f"""
+INSERT INTO {self.table} ({", ".join(names)}, active, modified_on, received_at)
+SELECT DISTINCT ON ({", ".join(f"r.{k}" for k in self.key)}) {", ".join(values)},
+       NOT coalesce(r.deleted, false), r.modified_on, now()
+  FROM jsonb_to_recordset(%s::jsonb) AS r({record}, deleted boolean, modified_on timestamptz)
+ ORDER BY {", ".join(f"r.{k}" for k in self.key)}, r.modified_on DESC
+ON CONFLICT ({key}) DO UPDATE SET {updates}, active = EXCLUDED.active, modified_on = EXCLUDED.modified_on,
+       received_at = now()
+ WHERE {self.table}.modified_on < EXCLUDED.modified_on
+"""
+
+    def receive(self, rows: list[dict]) -> int:
+        """Apply the rows; returns how many records were created or changed."""
+        with transaction.atomic(using="finance"), connections["finance"].cursor() as cursor:
+            cursor.execute(self.sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
+            return cursor.rowcount
+
+
+CONTRACTS = MasterDataMap("finance_projectcontract", ("contract_number",), {
+    "contract_number": "text", "name": "text", "legal_entity": "text", "customer_number": "text",
+    "currency": "text", "status": "text"})
+FUNDING_SOURCES = MasterDataMap("finance_fundingsource", ("contract_number", "customer_number"), {
+    "contract_number": "text", "customer_number": "text", "is_primary": "boolean"})
+BILLING_RULES = MasterDataMap("finance_contractbillingrule", ("contract_number", "line_name"), {
+    "contract_number": "text", "line_name": "text", "project_number": "text", "billing_method": "text"})
+PROJECTS = MasterDataMap("finance_project", ("project_number",), {
+    "project_number": "text", "name": "text", "legal_entity": "text"})
+TRANSACTION_CATEGORIES = MasterDataMap("finance_transactioncategory", ("category",), {
+    "category": "text", "transaction_class": "text"})
+ON_ACCOUNT_TRANSACTIONS = MasterDataMap("finance_onaccounttransaction", ("milestone_id",), {
+    "milestone_id": "uuid", "contract_number": "text", "line_name": "text", "project_number": "text",
+    "legal_entity": "text", "name": "text", "milestone_date": "date", "amount": "numeric", "currency": "text"})
+
+
+def receive_contracts(*, rows: list[dict]) -> int:
+    return CONTRACTS.receive(rows)
+
+
+def receive_funding_sources(*, rows: list[dict]) -> int:
+    return FUNDING_SOURCES.receive(rows)
+
+
+def receive_contract_billing_rules(*, rows: list[dict]) -> int:
+    return BILLING_RULES.receive(rows)
+
+
+def receive_projects(*, rows: list[dict]) -> int:
+    """Projects; their project group is finance's and stays as the accountant set it."""
+    return PROJECTS.receive(rows)
+
+
+def receive_transaction_categories(*, rows: list[dict]) -> int:
+    return TRANSACTION_CATEGORIES.receive(rows)
+
+
+def receive_on_account_transactions(*, rows: list[dict]) -> int:
+    """Milestones as on-account transactions."""
+    return ON_ACCOUNT_TRANSACTIONS.receive(rows)
