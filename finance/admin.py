@@ -9,7 +9,7 @@ from . import models
 
 @admin.register(models.LegalEntity, models.LedgerAccount, models.PostingSetup, models.Customer,
                 models.ExchangeRate, models.NumberSequence, models.FiscalPeriod, models.SalesTaxGroup,
-                models.ItemSalesTaxGroup, models.TaxRate)
+                models.ItemSalesTaxGroup, models.TaxRate, models.ProjectGroup)
 class SetupAdmin(admin.ModelAdmin):
     pass
 
@@ -23,7 +23,7 @@ class ActualStagingAdmin(ReadOnlyAdmin):
 
 @admin.register(models.ImportRun, models.ImportIssue, models.IntegrationJournal, models.IntegrationJournalLine,
                 models.ProjectTransaction, models.Voucher, models.LedgerEntry, models.ProjectInvoice,
-                models.CustomerTransaction, models.InvoiceProposalLine)
+                models.CustomerTransaction, models.InvoiceProposalLine, models.TransactionConnectionStaging)
 class RecordAdmin(ReadOnlyAdmin):
     pass
 
@@ -44,6 +44,30 @@ class InvoiceProposalAdmin(ReadOnlyWhenAdmin):
 
     def has_add_permission(self, request):
         return False  # only dual-write creates proposals (domain.md §4.9)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(models.ProjectContract, models.FundingSource, models.ContractBillingRule, models.TransactionCategory,
+                models.OnAccountTransaction)
+class MasterDataAdmin(ReadOnlyAdmin):
+    """Mastered in Dataverse: created, changed and deleted only through the bridge."""
+
+    list_display = ["__str__", "active", "modified_on"]
+    list_filter = ["active"]
+
+
+@admin.register(models.Project)
+class ProjectAdmin(admin.ModelAdmin):
+    """Only the project group is finance's to set."""
+
+    list_display = ["project_number", "name", "legal_entity", "project_group", "active"]
+    fields = ["project_number", "name", "legal_entity", "project_group", "active", "modified_on"]
+    readonly_fields = ["project_number", "name", "legal_entity", "active", "modified_on"]
+
+    def has_add_permission(self, request):
+        return False
 
     def has_delete_permission(self, request, obj=None):
         return False

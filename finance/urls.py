@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import setup_pages, views
 
 app_name = "finance"
 urlpatterns = [
@@ -24,4 +24,13 @@ urlpatterns = [
     path("reports/trial-balance/", views.trial_balance, name="trial_balance"),
     path("reports/ageing/", views.ageing, name="ageing"),
     path("reports/wip/", views.wip, name="wip"),
+    path("setup/", views.setup_index, name="setup"),
 ]
+for page in setup_pages.PAGES:
+    urlpatterns.append(path(f"setup/{page.slug}/", views.SetupList.for_page(page), name=f"setup_{page.name}"))
+    if page.editable:
+        urlpatterns.append(path(f"setup/{page.slug}/<int:pk>/", views.setup_edit, {"page": page},
+                                name=f"setup_{page.name}_edit"))
+    if page.editable and page.can_add:
+        urlpatterns.append(path(f"setup/{page.slug}/new/", views.setup_edit, {"page": page},
+                                name=f"setup_{page.name}_new"))

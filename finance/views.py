@@ -4,6 +4,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -14,7 +15,7 @@ from django_tables2 import RequestConfig
 
 from projinv.pages import LAZY_PAGES, TablePage, csv_response, run_action, selected_ids
 
-from . import reports
+from . import reports, setup_pages
 from .forms import ProposalDatesForm
 from .models import (
     ActualStaging,
@@ -264,3 +265,49 @@ def proposal_tax_groups(request, pk):
             item_tax_group=request.POST.get("item_tax_group", "").strip()),
         success=lambda n: _("Tax groups changed on %(count)d lines; the tax is recalculated.") % {"count": n},
         fallback=proposal)
+
+
+# --- Accounting set-up and master data (finance.setup_pages declares each page) --------------
+
+
+class SetupList(TablePage):
+    template_name = "finance/setup_list.html"
+    page: setup_pages.SetupPage = None
+
+    @classmethod
+    def for_page(cls, page):
+        return cls.as_view(page=page, permission_required=page.view_permission, table_class=page.table_class(),
+                           queryset=page.queryset(), filterset_fields=list(page.filters), title=page.title,
+                           intro=page.help)
+
+    def get_context_data(self, **kwargs):
+        can_add = self.page.editable and self.page.can_add and self.request.user.has_perm(self.page.add_permission)
+        return super().get_context_data(page=self.page, can_add=can_add, **kwargs)
+
+
+def setup_index(request):
+    visible = [page for page in setup_pages.PAGES if request.user.has_perm(page.view_permission)]
+    if not visible:
+        raise PermissionDenied
+    return render(request, "finance/setup_index.html", {
+        "title": _("Accounting set-up"),
+        "setup": [p for p in visible if p.section != setup_pages.MASTER_DATA],
+        "master_data": [p for p in visible if p.section == setup_pages.MASTER_DATA],
+    })
+
+
+def setup_edit(request, page, pk=None):
+    """Create (pk None) or edit one set-up record; bad input shows the form's errors and saves nothing."""
+    if not request.user.has_perm(page.change_permission if pk else page.add_permission):
+        raise PermissionDenied
+    instance = get_object_or_404(page.model, pk=pk) if pk else None
+    form = page.form_class()(request.POST or None, instance=instance)
+    if request.method == "POST" and form.is_valid():
+        record = form.save()
+        messages.success(request, _("%(what)s %(record)s saved.") % {
+            "what": page.model._meta.verbose_name.capitalize(), "record": record})
+        return redirect(f"finance:setup_{page.name}")
+    title = (_("Edit %(what)s %(record)s") % {"what": page.model._meta.verbose_name, "record": instance}
+             if instance else _("New %(what)s") % {"what": page.model._meta.verbose_name})
+    return render(request, "finance/setup_form.html", {"title": title, "form": form, "page": page,
+                                                       "record": instance})

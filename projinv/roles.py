@@ -23,6 +23,19 @@ _FINANCE_VIEW = [
     )
 ]
 
+# The accounting set-up the project accountant maintains, and the master data finance only reads.
+_FINANCE_SETUP = [
+    f"finance.{action}_{m}"
+    for m in ("legalentity", "ledgeraccount", "postingsetup", "customer", "exchangerate", "salestaxgroup",
+              "itemsalestaxgroup", "taxrate", "fiscalperiod", "projectgroup")
+    for action in ("view", "add", "change")
+]
+_FINANCE_MASTER_DATA = [
+    f"finance.view_{m}"
+    for m in ("projectcontract", "fundingsource", "contractbillingrule", "project", "transactioncategory",
+              "onaccounttransaction")
+]
+
 ROLES: dict[str, list[str]] = {
     PROJECT_MANAGER: [
         *_DATAVERSE_VIEW,
@@ -35,6 +48,9 @@ ROLES: dict[str, list[str]] = {
     ],
     PROJECT_ACCOUNTANT: [
         *_FINANCE_VIEW,
+        *_FINANCE_SETUP,
+        *_FINANCE_MASTER_DATA,
+        "finance.change_project",
         "finance.run_import",
         "finance.post_proposal",
         "dataverse.view_actual",

@@ -1,6 +1,15 @@
 from .invoicing import CustomerTransaction, InvoiceProposal, InvoiceProposalLine, ProjectInvoice
 from .journals import IntegrationJournal, IntegrationJournalLine, ProjectTransaction
 from .ledger import LedgerEntry, Voucher
+from .master import (
+    ContractBillingRule,
+    FundingSource,
+    OnAccountTransaction,
+    Project,
+    ProjectContract,
+    ProjectGroup,
+    TransactionCategory,
+)
 from .setup import (
     Customer,
     ExchangeRate,
@@ -13,11 +22,13 @@ from .setup import (
     SalesTaxGroup,
     TaxRate,
 )
-from .staging import ActualStaging, ImportIssue, ImportRun
+from .staging import ActualStaging, ImportIssue, ImportRun, TransactionConnectionStaging
 
 __all__ = [
     "CustomerTransaction", "InvoiceProposal", "InvoiceProposalLine", "ProjectInvoice", "IntegrationJournal",
     "IntegrationJournalLine", "ProjectTransaction", "LedgerEntry", "Voucher", "Customer", "ExchangeRate",
     "FiscalPeriod", "ItemSalesTaxGroup", "SalesTaxGroup", "TaxRate",
     "LedgerAccount", "LegalEntity", "NumberSequence", "PostingSetup", "ActualStaging", "ImportIssue", "ImportRun",
+    "TransactionConnectionStaging", "ContractBillingRule", "FundingSource", "OnAccountTransaction", "Project",
+    "ProjectContract", "ProjectGroup", "TransactionCategory",
 ]

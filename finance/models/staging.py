@@ -87,6 +87,37 @@ class ActualStaging(models.Model):
         return str(self.dataverse_actual_id)
 
 
+class TransactionConnectionStaging(models.Model):
+    """A link between two synced actuals (the `msdyn_transactionconnections` map, domain.md §2.3.2).
+
+    Import uses the billed sales ↔ unbilled sales links (and a credit's reversing ↔ original link
+    to the billed sale it reverses) to know which posted transaction a billed sale invoices.
+    """
+
+    class Role(models.TextChoices):
+        UNBILLED_SALES = "unbilled_sales", _("Unbilled sales")
+        COST = "cost", _("Cost")
+        BILLED_SALES = "billed_sales", _("Billed sales")
+        REVERSING = "reversing", _("Reversing")
+        ORIGINAL = "original", _("Original")
+        REPLACING = "replacing", _("Replacing")
+
+    transaction1_id = models.UUIDField(_("transaction 1"))
+    transaction1_role = models.CharField(_("role 1"), max_length=20, choices=Role.choices)
+    transaction2_id = models.UUIDField(_("transaction 2"))
+    transaction2_role = models.CharField(_("role 2"), max_length=20, choices=Role.choices)
+    received_at = models.DateTimeField(_("received"), auto_now_add=True)
+
+    class Meta:
+        ordering = ["-pk"]
+        verbose_name = _("transaction connection")
+        verbose_name_plural = _("transaction connections")
+        constraints = [models.UniqueConstraint(fields=["transaction1_id", "transaction2_id"],
+                                               name="one_staged_connection_per_pair")]
+        # Looked up from either end: the unique index serves transaction 1, this one transaction 2.
+        indexes = [models.Index(fields=["transaction2_id"], name="staged_connection_by_t2")]
+
+
 class ImportRun(models.Model):
     """One run of Import from staging: what it did, or why it failed (the troubleshooting log)."""
 

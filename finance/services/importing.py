@@ -164,7 +164,7 @@ SELECT p.id, p.number, p.expected_line_count,
 """
 
 UNPOSTED_DETAIL_SQL = f"""
-SELECT s.invoice_number, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
+SELECT s.invoice_number, s.dataverse_actual_id, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
        u.status AS unbilled_status, u.wait_reason
   FROM finance_actualstaging s
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
@@ -284,8 +284,11 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
     if missing := [number for number, message in blocked.values() if message is None]:
         cursor.execute(UNPOSTED_DETAIL_SQL, {"numbers": missing})
         details: dict[str, list[str]] = {}
-        for invoice, actual_id, date, amount, currency, unbilled_status, wait_reason in cursor.fetchall():
-            if unbilled_status is None:
+        for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason in cursor.fetchall():
+            if actual_id is None:
+                # The billed sale is here, the connection naming what it invoices is not (yet).
+                actual_id, state = billed_id, _("billed sale without its transaction connection yet")
+            elif unbilled_status is None:
                 state = _("not staged yet")
             elif wait_reason:
                 state = _("waiting: %(reason)s") % {"reason": ActualStaging.WaitReason(wait_reason).label}

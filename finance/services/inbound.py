@@ -1,10 +1,12 @@
-"""What Dataverse may send finance, through the bridge: staged actuals and proposal headers.
+"""What Dataverse may send finance, through the bridge: staged actuals, their transaction
+connections and proposal headers.
 
-Both are idempotent on their business key (ON CONFLICT DO NOTHING): at-least-once delivery
+Each is idempotent on its business key (ON CONFLICT DO NOTHING): at-least-once delivery
 becomes effectively-once here.
 """
 
 import json
+from dataclasses import dataclass
 from datetime import date, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,12 +36,74 @@ ON CONFLICT (dataverse_actual_id) DO NOTHING
 """
 
 
+STAGE_CONNECTIONS_SQL = """
+INSERT INTO finance_transactionconnectionstaging (
+    transaction1_id, transaction1_role, transaction2_id, transaction2_role, received_at)
+SELECT r.transaction1_id, r.transaction1_role, r.transaction2_id, r.transaction2_role, now()
+  FROM jsonb_to_recordset(%s::jsonb) AS r(
+       transaction1_id uuid, transaction1_role text, transaction2_id uuid, transaction2_role text)
+ON CONFLICT (transaction1_id, transaction2_id) DO NOTHING
+"""
+
+# A connection may name its ends in either order: read each one both ways round.
+CONNECTION_PAIRS = """(
+    SELECT transaction1_id AS this_id, transaction1_role AS this_role,
+           transaction2_id AS other_id, transaction2_role AS other_role
+      FROM finance_transactionconnectionstaging
+     WHERE transaction1_id = ANY(%(ids)s::uuid[]) OR transaction2_id = ANY(%(ids)s::uuid[])
+    UNION ALL
+    SELECT transaction2_id, transaction2_role, transaction1_id, transaction1_role
+      FROM finance_transactionconnectionstaging
+     WHERE transaction1_id = ANY(%(ids)s::uuid[]) OR transaction2_id = ANY(%(ids)s::uuid[])
+)"""
+
+# Which unbilled sale a billed sale invoices, once both it and its connection are here, whichever
+# came first (contract.md): the billed sale's own link, then a credit's, through the billed sale it
+# reverses (whose link the first statement may just have filled).
+LINK_INVOICED_SQL = [
+    f"""UPDATE finance_actualstaging s SET invoiced_actual_id = c.other_id
+          FROM {CONNECTION_PAIRS} c
+         WHERE s.dataverse_actual_id = c.this_id AND c.this_role = 'billed_sales'
+           AND c.other_role = 'unbilled_sales' AND s.transaction_type = 'billed_sales'
+           AND s.invoiced_actual_id IS NULL""",
+    f"""UPDATE finance_actualstaging s SET invoiced_actual_id = b.invoiced_actual_id
+          FROM {CONNECTION_PAIRS} c
+          JOIN finance_actualstaging b ON b.dataverse_actual_id = c.other_id AND b.transaction_type = 'billed_sales'
+         WHERE s.dataverse_actual_id = c.this_id AND c.this_role = 'reversing' AND c.other_role = 'original'
+           AND s.transaction_type = 'billed_sales' AND s.invoiced_actual_id IS NULL
+           AND b.invoiced_actual_id IS NOT NULL""",
+]
+
+
+def _link_invoiced_actuals(cursor, actual_ids: list[str]) -> None:
+    for statement in LINK_INVOICED_SQL:
+        cursor.execute(statement, {"ids": actual_ids})
+
+
 @transaction.atomic(using="finance")
 def receive_actuals(*, rows: list[dict]) -> int:
-    """Stage actuals (one row per Dataverse actual, unique). Returns how many were new."""
+    """Stage actuals (one row per Dataverse actual, unique). Returns how many were new.
+
+    A billed sale's `invoiced_actual_id` comes from its transaction connection; the key is still
+    accepted in the rows while the bridge sends it.
+    """
     with connections["finance"].cursor() as cursor:
         cursor.execute(STAGE_ACTUALS_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
-        return cursor.rowcount
+        created = cursor.rowcount
+        _link_invoiced_actuals(cursor, [str(row["actual_id"]) for row in rows])
+        return created
+
+
+@transaction.atomic(using="finance")
+def receive_transaction_connections(*, rows: list[dict]) -> int:
+    """Stage transaction connections (unique per pair) and link the billed sales they name to the
+    unbilled sales they invoice. Returns how many connections were new."""
+    with connections["finance"].cursor() as cursor:
+        cursor.execute(STAGE_CONNECTIONS_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
+        created = cursor.rowcount
+        ends = {str(row[key]) for row in rows for key in ("transaction1_id", "transaction2_id")}
+        _link_invoiced_actuals(cursor, sorted(ends))
+        return created
 
 
 @transaction.atomic(using="finance")
@@ -61,3 +125,84 @@ def receive_invoice_proposal(*, header: dict) -> bool:
         ),
     )
     return created
+
+
+# --- Master data (contract.md "Bridge → finance") ------------------------------------------------
+#
+# Each map is one INSERT … ON CONFLICT DO UPDATE guarded by `modified_on`: only a newer change
+# applies, so a redelivered or late old change never overwrites a newer one. A delete is a change
+# too (`active = false`, same guard); a delete that arrives before its record leaves an inactive
+# row, so the late create cannot bring it back. Columns finance owns are not in the lists.
+
+
+@dataclass(frozen=True)
+class MasterDataMap:
+    table: str
+    key: tuple[str, ...]
+    columns: dict[str, str]  # column -> SQL type of the incoming value
+
+    @property
+    def sql(self) -> str:
+        names = list(self.columns)
+        values = [f"coalesce(r.{n}, '')" if t == "text" else f"r.{n}" for n, t in self.columns.items()]
+        record = ", ".join(f"{n} {t}" for n, t in self.columns.items())
+        key = ", ".join(self.key)
+        updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n not in self.key)
+        return f"""
+INSERT INTO {self.table} ({", ".join(names)}, active, modified_on, received_at)
+SELECT DISTINCT ON ({", ".join(f"r.{k}" for k in self.key)}) {", ".join(values)},
+       NOT coalesce(r.deleted, false), r.modified_on, now()
+  FROM jsonb_to_recordset(%s::jsonb) AS r({record}, deleted boolean, modified_on timestamptz)
+ ORDER BY {", ".join(f"r.{k}" for k in self.key)}, r.modified_on DESC
+ON CONFLICT ({key}) DO UPDATE SET {updates}, active = EXCLUDED.active, modified_on = EXCLUDED.modified_on,
+       received_at = now()
+ WHERE {self.table}.modified_on < EXCLUDED.modified_on
+"""
+
+    def receive(self, rows: list[dict]) -> int:
+        """Apply the rows; returns how many records were created or changed."""
+        with transaction.atomic(using="finance"), connections["finance"].cursor() as cursor:
+            cursor.execute(self.sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
+            return cursor.rowcount
+
+
+CONTRACTS = MasterDataMap("finance_projectcontract", ("contract_number",), {
+    "contract_number": "text", "name": "text", "legal_entity": "text", "customer_number": "text",
+    "currency": "text", "status": "text"})
+FUNDING_SOURCES = MasterDataMap("finance_fundingsource", ("contract_number", "customer_number"), {
+    "contract_number": "text", "customer_number": "text", "is_primary": "boolean"})
+BILLING_RULES = MasterDataMap("finance_contractbillingrule", ("contract_number", "line_name"), {
+    "contract_number": "text", "line_name": "text", "project_number": "text", "billing_method": "text"})
+PROJECTS = MasterDataMap("finance_project", ("project_number",), {
+    "project_number": "text", "name": "text", "legal_entity": "text"})
+TRANSACTION_CATEGORIES = MasterDataMap("finance_transactioncategory", ("category",), {
+    "category": "text", "transaction_class": "text"})
+ON_ACCOUNT_TRANSACTIONS = MasterDataMap("finance_onaccounttransaction", ("milestone_id",), {
+    "milestone_id": "uuid", "contract_number": "text", "line_name": "text", "project_number": "text",
+    "legal_entity": "text", "name": "text", "milestone_date": "date", "amount": "numeric", "currency": "text"})
+
+
+def receive_contracts(*, rows: list[dict]) -> int:
+    return CONTRACTS.receive(rows)
+
+
+def receive_funding_sources(*, rows: list[dict]) -> int:
+    return FUNDING_SOURCES.receive(rows)
+
+
+def receive_contract_billing_rules(*, rows: list[dict]) -> int:
+    return BILLING_RULES.receive(rows)
+
+
+def receive_projects(*, rows: list[dict]) -> int:
+    """Projects; their project group is finance's and stays as the accountant set it."""
+    return PROJECTS.receive(rows)
+
+
+def receive_transaction_categories(*, rows: list[dict]) -> int:
+    return TRANSACTION_CATEGORIES.receive(rows)
+
+
+def receive_on_account_transactions(*, rows: list[dict]) -> int:
+    """Milestones as on-account transactions."""
+    return ON_ACCOUNT_TRANSACTIONS.receive(rows)

@@ -1,0 +1,123 @@
+"""The accountant's set-up and master-data pages, declared once each: a sortable, filterable,
+paginated list, and (where finance owns the record) a create / edit form.
+
+Every page needs its model's view permission; the forms need add or change. Master data that
+Dataverse owns is listed read-only; only finance's own attributes (a project's group) are editable.
+"""
+
+from dataclasses import dataclass, field
+
+import django_tables2 as tables
+from django.forms import modelform_factory
+from django.utils.translation import gettext_lazy as _
+
+from projinv.columns import RIGHT
+
+from . import models
+
+
+@dataclass(frozen=True)
+class SetupPage:
+    slug: str
+    model: type
+    columns: tuple[str, ...]
+    filters: tuple[str, ...] = ()
+    form_fields: tuple[str, ...] = ()  # empty: read-only (Dataverse's master data)
+    can_add: bool = True
+    related: tuple[str, ...] = ()  # select_related for the list: one query per page whatever the rows
+    section: str = "setup"
+    help: str = ""
+    extra: dict = field(default_factory=dict)
+
+    @property
+    def name(self):
+        return self.slug.replace("-", "_")
+
+    @property
+    def title(self):
+        return self.model._meta.verbose_name_plural.capitalize()
+
+    @property
+    def view_permission(self):
+        return f"finance.view_{self.model._meta.model_name}"
+
+    @property
+    def add_permission(self):
+        return f"finance.add_{self.model._meta.model_name}"
+
+    @property
+    def change_permission(self):
+        return f"finance.change_{self.model._meta.model_name}"
+
+    @property
+    def editable(self):
+        return bool(self.form_fields)
+
+    def queryset(self):
+        return self.model.objects.select_related(*self.related).order_by(*(self.model._meta.ordering or ["pk"]))
+
+    def table_class(self):
+        attrs = {"Meta": type("Meta", (), {"model": self.model, "fields": self.columns})}
+        if self.editable:
+            attrs["edit"] = tables.LinkColumn(f"finance:setup_{self.name}_edit", args=[tables.A("pk")],
+                                              text=_("Edit"), orderable=False, verbose_name="", attrs=RIGHT)
+        return type(f"{self.model.__name__}SetupTable", (tables.Table,), attrs)
+
+    def form_class(self):
+        return modelform_factory(self.model, fields=self.form_fields)
+
+
+MASTER_DATA = "master_data"
+
+PAGES = [
+    # Accounting set-up (finance owns it).
+    SetupPage("legal-entities", models.LegalEntity,
+              ("code", "name", "accounting_currency", "roll_to_open_period", "default_item_tax_group"),
+              form_fields=("code", "name", "accounting_currency", "roll_to_open_period", "default_item_tax_group")),
+    SetupPage("ledger-accounts", models.LedgerAccount, ("legal_entity", "number", "name"), filters=("legal_entity",),
+              form_fields=("legal_entity", "number", "name"), related=("legal_entity",)),
+    SetupPage("posting-setups", models.PostingSetup,
+              ("legal_entity", "customer_balance", "invoiced_revenue", "wip_sales_value", "accrued_revenue", "cost",
+               "cost_offset", "sales_tax"),
+              form_fields=("legal_entity", "customer_balance", "invoiced_revenue", "wip_sales_value",
+                           "accrued_revenue", "cost", "cost_offset", "sales_tax"), related=("legal_entity",)),
+    SetupPage("customers", models.Customer, ("legal_entity", "number", "name", "payment_days", "sales_tax_group"),
+              filters=("legal_entity",), related=("legal_entity",),
+              form_fields=("legal_entity", "number", "name", "payment_days", "sales_tax_group")),
+    SetupPage("exchange-rates", models.ExchangeRate, ("from_currency", "to_currency", "valid_from", "rate"),
+              filters=("from_currency", "to_currency"),
+              form_fields=("from_currency", "to_currency", "valid_from", "rate")),
+    SetupPage("sales-tax-groups", models.SalesTaxGroup, ("legal_entity", "code", "name"), filters=("legal_entity",),
+              form_fields=("legal_entity", "code", "name"), related=("legal_entity",)),
+    SetupPage("item-tax-groups", models.ItemSalesTaxGroup, ("legal_entity", "code", "name"),
+              filters=("legal_entity",), form_fields=("legal_entity", "code", "name"), related=("legal_entity",)),
+    SetupPage("tax-rates", models.TaxRate, ("sales_tax_group", "item_tax_group", "percent"),
+              form_fields=("sales_tax_group", "item_tax_group", "percent"),
+              related=("sales_tax_group__legal_entity", "item_tax_group__legal_entity")),
+    SetupPage("fiscal-periods", models.FiscalPeriod, ("legal_entity", "name", "start", "end", "closed"),
+              filters=("legal_entity", "closed"), form_fields=("legal_entity", "name", "start", "end"),
+              related=("legal_entity",)),
+    SetupPage("project-groups", models.ProjectGroup, ("legal_entity", "code", "name"), filters=("legal_entity",),
+              form_fields=("legal_entity", "code", "name"), related=("legal_entity",)),
+    # Master data from Dataverse (read-only here; the project group is finance's own).
+    SetupPage("contracts", models.ProjectContract,
+              ("contract_number", "name", "legal_entity", "customer_number", "currency", "status", "active",
+               "modified_on"), filters=("legal_entity", "active"), section=MASTER_DATA, can_add=False),
+    SetupPage("funding-sources", models.FundingSource,
+              ("contract_number", "customer_number", "is_primary", "active", "modified_on"),
+              filters=("contract_number", "active"), section=MASTER_DATA, can_add=False),
+    SetupPage("billing-rules", models.ContractBillingRule,
+              ("contract_number", "line_name", "project_number", "billing_method", "active", "modified_on"),
+              filters=("contract_number", "billing_method", "active"), section=MASTER_DATA, can_add=False),
+    SetupPage("projects", models.Project,
+              ("project_number", "name", "legal_entity", "project_group", "active", "modified_on"),
+              filters=("legal_entity", "project_group", "active"), form_fields=("project_group",),
+              related=("project_group",), section=MASTER_DATA, can_add=False),
+    SetupPage("transaction-categories", models.TransactionCategory,
+              ("category", "transaction_class", "active", "modified_on"), filters=("transaction_class", "active"),
+              section=MASTER_DATA, can_add=False),
+    SetupPage("on-account-transactions", models.OnAccountTransaction,
+              ("contract_number", "line_name", "project_number", "name", "milestone_date", "amount", "currency",
+               "active"), filters=("contract_number", "active"), section=MASTER_DATA, can_add=False),
+]
+BY_SLUG = {page.slug: page for page in PAGES}
