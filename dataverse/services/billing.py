@@ -159,7 +159,10 @@ def create_billing_actuals(*, invoice: Invoice) -> list[int]:
             plan.reverse(replacement, detail)
             plan.bill(replacement, detail, invoices=original)
     new_ids = plan.save()
-    Actual.objects.filter(pk__in=[d.actual_id for d in details if not d.is_correction]).update(
+    invoiced = [d.actual_id for d in details if not d.is_correction]
+    # In primary-key order, as the write-back locks them: the two wait for each other, never deadlock.
+    list(Actual.objects.select_for_update().filter(pk__in=invoiced + adjusted).order_by("pk").values_list("pk"))
+    Actual.objects.filter(pk__in=invoiced).update(
         billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED)
     Actual.objects.filter(pk__in=adjusted).update(adjustment_status=AdjustmentStatus.ADJUSTED)
     actuals_created.send(sender=Actual, actual_ids=new_ids)

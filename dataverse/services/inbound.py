@@ -13,15 +13,19 @@ from projinv.domain import DomainError
 
 from ..models import Invoice
 
+# Rows are locked in primary-key order first, as confirmation locks them, so a write-back arriving
+# while the PM confirms an invoice of the same actuals waits instead of deadlocking.
 WRITE_BACK_SQL = """
+WITH r AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r(
+               actual_id uuid, voucher text, posting_date date, exchange_rate numeric,
+               accounting_amount numeric, accounting_currency text, sales_tax_amount numeric)),
+     locked AS (SELECT a.id FROM dataverse_actual a JOIN r ON a.uuid = r.actual_id ORDER BY a.id FOR UPDATE OF a)
 UPDATE dataverse_actual AS a
    SET voucher = r.voucher, posting_date = r.posting_date, exchange_rate = r.exchange_rate,
        accounting_amount = r.accounting_amount, accounting_currency = r.accounting_currency,
        sales_tax_amount = r.sales_tax_amount, written_back_at = now()
-  FROM jsonb_to_recordset(%s::jsonb) AS r(
-       actual_id uuid, voucher text, posting_date date, exchange_rate numeric,
-       accounting_amount numeric, accounting_currency text, sales_tax_amount numeric)
- WHERE a.uuid = r.actual_id
+  FROM r
+ WHERE a.uuid = r.actual_id AND a.id IN (SELECT id FROM locked)
    AND (a.voucher, a.posting_date, a.exchange_rate, a.accounting_amount, a.sales_tax_amount)
        IS DISTINCT FROM (r.voucher, r.posting_date, r.exchange_rate, r.accounting_amount, r.sales_tax_amount)
 """

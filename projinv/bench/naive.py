@@ -79,9 +79,8 @@ def bridge(rows: list[dict]) -> float:
     def work():
         for row in ACTUALS.translate(rows):
             actual_id = row.pop("actual_id")
-            fin.ActualStaging(dataverse_actual_id=actual_id, **{k: ("" if v is None else v) for k, v in row.items()
-                                                                 if k != "invoiced_actual_id"},
-                              invoiced_actual_id=row["invoiced_actual_id"]).save()
+            fin.ActualStaging(dataverse_actual_id=actual_id,
+                              **{k: ("" if v is None else v) for k, v in row.items()}).save()
 
     return timed_rolled_back(work)
 

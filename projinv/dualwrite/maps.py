@@ -82,7 +82,6 @@ ACTUALS = TableMap(
         "msdyn_bookableresource": "resource_name",
         "msdyn_resourcecategory": "role_name",
         "msdyn_invoice": "invoice_number",
-        "msdyn_unbilledsalesactual": "invoiced_actual_id",
         "msdyn_documentdate": "transaction_date",
         "msdyn_accountingdate": "accounting_date",
         "msdyn_quantity": "quantity",
@@ -90,6 +89,18 @@ ACTUALS = TableMap(
         "msdyn_amount": "amount",
         "transactioncurrency": "currency",
         "msdyn_description": "description",
+    },
+)
+TRANSACTION_CONNECTIONS = TableMap(
+    code="msdyn_transactionconnections",
+    name="Integration entity for project transaction relationships (msdyn_transactionconnections)",
+    source=DATAVERSE, key_field="msdyn_transaction1", priority=3, batched=True, ordering_field="msdyn_invoice",
+    deliver=lambda rows: finance_inbound.receive_transaction_connections(rows=rows),
+    fields={
+        "msdyn_transaction1": "transaction1_id",
+        "msdyn_transaction1role": "transaction1_role",
+        "msdyn_transaction2": "transaction2_id",
+        "msdyn_transaction2role": "transaction2_role",
     },
 )
 ACTUALS_WRITE_BACK = TableMap(
@@ -106,4 +117,5 @@ CUSTOMER_INVOICES = TableMap(
     fields=_same("invoice_number", "customer_invoice_number", "customer_invoice_date", "tax_amount"),
 )
 
-MAPS = {m.code: m for m in (INVOICE_PROPOSAL_V2, ACTUALS, ACTUALS_WRITE_BACK, CUSTOMER_INVOICES)}
+MAPS = {m.code: m for m in (INVOICE_PROPOSAL_V2, ACTUALS, TRANSACTION_CONNECTIONS, ACTUALS_WRITE_BACK,
+                             CUSTOMER_INVOICES)}

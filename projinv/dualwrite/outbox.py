@@ -14,6 +14,8 @@ def record(table_map: TableMap, *, key: str, payload) -> Change:
 
 def record_rows(table_map: TableMap, rows: list[dict]) -> list[Change]:
     """Queue rows of a batched map in chunks, so that 10,000 rows travel as 10 deliveries."""
+    if not rows:
+        return []  # nothing to send: not even a stopped map has a reason to refuse
     size = settings.DUALWRITE["CHUNK_ROWS"]
     chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
     return record_many(table_map, [(_chunk_key(table_map, chunk), chunk, len(chunk)) for chunk in chunks])

@@ -8,12 +8,14 @@ from finance import selectors as finance_selectors
 from finance.signals import accounting_details_ready, proposal_posted
 
 from . import outbox
-from .maps import ACTUALS, ACTUALS_WRITE_BACK, CUSTOMER_INVOICES, INVOICE_PROPOSAL_V2
+from .maps import ACTUALS, ACTUALS_WRITE_BACK, CUSTOMER_INVOICES, INVOICE_PROPOSAL_V2, TRANSACTION_CONNECTIONS
 
 
 @receiver(actuals_created, dispatch_uid="dualwrite.queue_actuals")
 def _queue_actuals(sender, actual_ids, **kwargs):
     outbox.record_rows(ACTUALS, dataverse_selectors.synced_actual_rows(actual_ids))
+    # After the actuals in the same invoice's order (priority 3): import links billed sales by them.
+    outbox.record_rows(TRANSACTION_CONNECTIONS, dataverse_selectors.transaction_connection_rows(actual_ids))
 
 
 @receiver(proforma_confirmed, dispatch_uid="dualwrite.queue_invoice_header")

@@ -119,7 +119,7 @@ def test_it_relays_the_header_only_after_commit(world, as_user, django_capture_o
     invoice = invoice_contract("PC-1001")
     with django_capture_on_commit_callbacks(execute=False) as callbacks:
         as_user(world["pm"]).post(reverse("dataverse:invoice_confirm", args=[invoice.pk]))
-    assert len(callbacks) == 2  # the billed actuals and the header, each enqueued after commit
+    assert len(callbacks) == 3  # the billed actuals, their connections and the header, each after commit
     from finance.models import InvoiceProposal
 
     assert not InvoiceProposal.objects.exists()

@@ -68,9 +68,12 @@ def test_it_carries_an_invoice_of_ten_thousand_lines_to_posted_and_written_back(
     wait_until(lambda: stage(invoice.number, "Actuals staged").at, timeout=120,
                message="every billed sale to be staged")
     assert stage(invoice.number, "Actuals staged").progress == f"{LINES} / {LINES}"
-    async_task("finance.tasks.import_from_staging")
-    proposal = wait_until(lambda: InvoiceProposal.objects.filter(number=invoice.number).exclude(
-        lines_imported_at=None).first(), timeout=120, message="the proposal's lines to be imported")
+
+    def imported():  # the import's schedule, every few seconds, until the connections are in too
+        async_task("finance.tasks.import_from_staging")
+        return InvoiceProposal.objects.filter(number=invoice.number).exclude(lines_imported_at=None).first()
+
+    proposal = wait_until(imported, timeout=120, interval=3, message="the proposal's lines to be imported")
     assert InvoiceProposalLine.objects.filter(proposal=proposal).count() == LINES
 
     posting.post_proposal(proposal_id=proposal.pk, by="arclerk")

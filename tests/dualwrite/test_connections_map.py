@@ -1,0 +1,86 @@
+"""The msdyn_transactionconnections map: billed sales reach their unbilled sales in finance only
+through the connections, delivered after the invoice's header and actuals."""
+
+from decimal import Decimal
+
+import pytest
+
+from dataverse.models import Actual, BillingType, InvoiceLineDetail, TransactionType
+from dataverse.services import drafts, invoicing
+from finance.models import ActualStaging, ImportIssue, InvoiceProposal, TransactionConnectionStaging
+from finance.services import importing
+from projinv.dualwrite import relay
+from projinv.dualwrite.maps import MAPS
+from projinv.dualwrite.models import Change, DataverseChange
+
+from ..helpers import assert_invariants_hold_once_settled, invoice_contract, sync
+
+pytestmark = pytest.mark.django_db(databases=["default", "finance"])
+BILLED = TransactionType.BILLED_SALES
+
+
+def confirmed(world, edit=None):
+    sync()
+    importing.import_from_staging(triggered_by="test")
+    invoice = invoice_contract("PC-1001")
+    if edit:
+        edit(InvoiceLineDetail.objects.filter(invoice=invoice).order_by("pk").first())
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    return invoice
+
+
+def deliver(map_code):
+    for change in DataverseChange.objects.filter(map_code=map_code, status=Change.Status.PENDING).order_by("pk"):
+        assert relay.deliver(source="dataverse", change_id=change.pk), change.waiting_for
+
+
+def test_it_queues_the_connections_after_the_invoice_s_header_and_actuals(world):
+    invoice = confirmed(world)
+    change = DataverseChange.objects.get(map_code="msdyn_transactionconnections")
+    assert (change.ordering_key, change.priority) == (invoice.number, 3)
+    billed = Actual.objects.filter(invoice=invoice, transaction_type=BILLED)
+    assert {(row["msdyn_transaction1"], row["msdyn_transaction2"]) for row in change.payload} == {
+        (str(b.uuid), str(b.invoiced_actual.uuid)) for b in billed}
+    assert relay.deliver(source="dataverse", change_id=change.pk) is False  # its header goes first
+    change.refresh_from_db()
+    assert change.waiting["map"] == "invoices" and change.attempts == 0
+
+
+def test_it_builds_no_proposal_lines_until_the_connections_arrive(world):
+    invoice = confirmed(world)
+    deliver("invoices")
+    deliver("msdyn_actuals")
+    assert not ActualStaging.objects.filter(invoice_number=invoice.number).exclude(invoiced_actual_id=None).exists()
+    importing.import_from_staging(triggered_by="test")
+    assert not InvoiceProposal.objects.get(number=invoice.number).lines.exists()
+    assert "transaction connection" in ImportIssue.objects.get(proposal_number=invoice.number).message
+
+    deliver("msdyn_transactionconnections")
+    deliver("msdyn_transactionconnections")  # a redelivery changes nothing
+    billed = Actual.objects.filter(invoice=invoice, transaction_type=BILLED)
+    assert TransactionConnectionStaging.objects.count() == billed.count()
+    importing.import_from_staging(triggered_by="test")
+    assert InvoiceProposal.objects.get(number=invoice.number).lines.count() == billed.count()
+    assert_invariants_hold_once_settled()
+
+
+def test_it_links_an_edited_detail_s_billed_sales_to_the_original_finance_journalized(world):
+    def six_of_eight(detail):
+        drafts.update_detail(detail_id=detail.pk, by=world["pm"], quantity=detail.quantity - 2,
+                             price=detail.price, billing_type=BillingType.CHARGEABLE)
+
+    invoice = confirmed(world, edit=six_of_eight)
+    sync()
+    edited = InvoiceLineDetail.objects.filter(invoice=invoice).order_by("pk").first()
+    billed = Actual.objects.filter(invoice_line_detail=edited, transaction_type=BILLED)
+    staged = ActualStaging.objects.filter(dataverse_actual_id__in=list(billed.values_list("uuid", flat=True)))
+    assert staged.count() == 2  # the chargeable rest and the non-chargeable remainder
+    assert set(staged.values_list("invoiced_actual_id", flat=True)) == {edited.actual.uuid}
+    assert Decimal(sum(staged.values_list("quantity", flat=True))) == edited.actual.quantity
+    importing.import_from_staging(triggered_by="test")
+    assert_invariants_hold_once_settled()
+
+
+def test_it_names_the_map_as_microsoft_does():
+    assert MAPS["msdyn_transactionconnections"].name == (
+        "Integration entity for project transaction relationships (msdyn_transactionconnections)")
