@@ -5,6 +5,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -303,7 +304,10 @@ def setup_edit(request, page, pk=None):
     instance = get_object_or_404(page.model, pk=pk) if pk else None
     form = page.form_class()(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        record = form.save()
+        with transaction.atomic(using="finance"):
+            record = form.save()
+            if instance is None and page.after_create:
+                page.after_create(record)
         messages.success(request, _("%(what)s %(record)s saved.") % {
             "what": page.model._meta.verbose_name.capitalize(), "record": record})
         return redirect(f"finance:setup_{page.name}")

@@ -27,7 +27,8 @@ _FINANCE_VIEW = [
 _FINANCE_SETUP = [
     f"finance.{action}_{m}"
     for m in ("legalentity", "ledgeraccount", "postingsetup", "customer", "exchangerate", "salestaxgroup",
-              "itemsalestaxgroup", "taxrate", "fiscalperiod", "projectgroup")
+              "itemsalestaxgroup", "taxrate", "fiscalperiod", "projectgroup", "lineproperty", "projectcategory",
+              "integrationparameters", "costrevenueprofile", "costrevenueprofilerule")
     for action in ("view", "add", "change")
 ]
 _FINANCE_MASTER_DATA = [

@@ -69,8 +69,11 @@ class InvoiceProposalLine(models.Model):
     staging = models.OneToOneField("finance.ActualStaging", models.PROTECT, related_name="proposal_line")
     project_transaction = models.ForeignKey("finance.ProjectTransaction", models.PROTECT, related_name="+")
     transaction_class = models.CharField(_("transaction class"), max_length=20)
-    # Line property: only chargeable lines make revenue; the others show on the invoice at no charge.
     billing_type = models.CharField(_("billing type"), max_length=20, default="chargeable")
+    # The line property mapped from the billing type: only chargeable lines make revenue and tax; the
+    # others show on the invoice at no charge (D22, D42).
+    line_property = models.CharField(_("line property"), max_length=20, blank=True)
+    chargeable = models.BooleanField(_("chargeable"), default=True)
     transaction_date = models.DateField(_("date"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
     price = MoneyField(_("sales price"))

@@ -15,7 +15,8 @@ class IntegrationJournal(models.Model):
 
     number = models.CharField(_("journal"), max_length=20, unique=True)
     legal_entity = models.CharField(_("legal entity"), max_length=10)
-    period = models.DateField(_("period"))  # first day of the period unit (month)
+    # First day of the period unit (day, month, year); none when the unit is All.
+    period = models.DateField(_("period"), null=True, blank=True)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     run = models.ForeignKey("finance.ImportRun", models.PROTECT, related_name="journals")
     created_at = models.DateTimeField(auto_now_add=True)
@@ -30,6 +31,13 @@ class IntegrationJournal(models.Model):
         return self.number
 
 
+class LedgerPosting(models.TextChoices):
+    COST_PROFIT_AND_LOSS = "cost_pl", _("Cost to profit and loss")
+    COST_BALANCE = "cost_balance", _("Cost to WIP cost value")
+    ACCRUED_REVENUE = "accrued_revenue", _("WIP sales value against accrued revenue")
+    NONE = "none", _("Subledger only (no voucher)")
+
+
 class IntegrationJournalLine(models.Model):
     journal = models.ForeignKey(IntegrationJournal, models.PROTECT, related_name="lines")
     staging = models.OneToOneField("finance.ActualStaging", models.PROTECT, related_name="journal_line")
@@ -42,6 +50,12 @@ class IntegrationJournalLine(models.Model):
     currency = CurrencyField(_("currency"))
     exchange_rate = models.DecimalField(_("exchange rate"), max_digits=18, decimal_places=8)
     accounting_amount = MoneyField(_("accounting amount"))
+    category = models.CharField(_("project category"), max_length=30, blank=True)
+    line_property = models.CharField(_("line property"), max_length=20, blank=True)
+    profile = models.CharField(_("cost and revenue profile"), max_length=20, blank=True)
+    # What posting the line makes, decided from the profile and line property when it is journalized.
+    ledger_posting = models.CharField(_("ledger posting"), max_length=20, choices=LedgerPosting.choices,
+                                      default=LedgerPosting.NONE)
 
     class Meta:
         verbose_name = _("integration journal line")
@@ -69,6 +83,8 @@ class ProjectTransaction(models.Model):
     exchange_rate = models.DecimalField(_("exchange rate"), max_digits=18, decimal_places=8)
     accounting_amount = MoneyField(_("accounting amount"))
     voucher = models.CharField(_("voucher"), max_length=30)
+    category = models.CharField(_("project category"), max_length=30, blank=True)
+    line_property = models.CharField(_("line property"), max_length=20, blank=True)
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.POSTED)
 
     class Meta:

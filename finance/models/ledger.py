@@ -39,6 +39,7 @@ class LedgerEntry(models.Model):
         ACCRUED_REVENUE = "accrued_revenue", _("Accrued revenue")
         COST = "cost", _("Project cost")
         COST_OFFSET = "cost_offset", _("Cost offset")
+        WIP_COST_VALUE = "wip_cost_value", _("WIP cost value")
 
     voucher = models.ForeignKey(Voucher, models.PROTECT, related_name="entries")
     account = models.CharField(_("main account"), max_length=20)

@@ -71,7 +71,9 @@ class PostingSetup(models.Model):
     cost = models.CharField(_("cost"), max_length=20)
     cost_offset = models.CharField(_("cost offset (payroll allocation)"), max_length=20)
     sales_tax = models.CharField(_("sales tax payable"), max_length=20)
-    accrue_revenue = models.BooleanField(_("accrue revenue"), default=True)
+    # Costs of a profile that posts them to the balance (domain.md §3.2); revenue accrual is the
+    # profile's and the line property's (D44), no longer a flag here.
+    wip_cost_value = models.CharField(_("WIP cost value"), max_length=20, blank=True)
 
     class Meta:
         verbose_name = _("posting set-up")

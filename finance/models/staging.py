@@ -35,6 +35,11 @@ class ActualStaging(models.Model):
         POSTING_SETUP_MISSING = "posting_setup_missing", _("The legal entity has no posting set-up")
         EXCHANGE_RATE_MISSING = "exchange_rate_missing", _("No exchange rate for the currency on the accounting date")
         PERIOD_CLOSED = "period_closed", _("No open fiscal period for the accounting date")
+        PARAMETERS_MISSING = "parameters_missing", _("The legal entity has no Project Operations parameters")
+        LINE_PROPERTY_MISSING = "line_property_missing", _("No line property is mapped to the billing type")
+        CATEGORY_MISSING = "category_missing", _(
+            "No project category for the transaction category, and no default for the transaction type")
+        PROFILE_MISSING = "profile_missing", _("No cost and revenue profile rule applies to the project")
 
     PENDING = (Status.RECEIVED, Status.WAITING)
 
@@ -49,6 +54,7 @@ class ActualStaging(models.Model):
     customer_number = models.CharField(_("customer"), max_length=20, blank=True)
     resource_name = models.CharField(_("resource"), max_length=200, blank=True)
     role_name = models.CharField(_("role"), max_length=100, blank=True)
+    transaction_category = models.CharField(_("transaction category"), max_length=100, blank=True)
     invoice_number = models.CharField(_("proforma invoice"), max_length=20, blank=True)
     invoiced_actual_id = models.UUIDField(_("invoiced unbilled actual"), null=True, blank=True)
     transaction_date = models.DateField(_("transaction date"))

@@ -21,6 +21,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..models import ActualStaging, ImportIssue, ImportRun, InvoiceProposal
+from ..models.projops import CATEGORY_TYPE_SQL
 from ..signals import accounting_details_ready
 
 log = logging.getLogger(__name__)
@@ -28,20 +29,75 @@ log = logging.getLogger(__name__)
 # The advisory lock key of Import from staging ("projinv-import" as a 63-bit number).
 IMPORT_LOCK = 0x70726F6A696E76
 
-CLASSIFY_SQL = """
+# The line property of a row: the legal entity's mapping of its billing type (blank: Not specified).
+LINE_PROPERTY_ID = """CASE coalesce(nullif({row}.billing_type, ''), 'not_specified')
+            WHEN 'chargeable' THEN ip.chargeable_line_property_id
+            WHEN 'non_chargeable' THEN ip.non_chargeable_line_property_id
+            WHEN 'complimentary' THEN ip.complimentary_line_property_id
+            WHEN 'not_available' THEN ip.not_available_line_property_id
+            WHEN 'not_specified' THEN ip.not_specified_line_property_id END"""
+
+
+def _per_class(column: str, *, fee: str | None = None, otherwise: str) -> str:
+    """The profile's setting of `column` for the row's transaction class (hour, expense, item, fee)."""
+    fee_sql = f"WHEN 'fee' THEN {fee}" if fee else ""
+    return (f"CASE s.transaction_class WHEN 'time' THEN pr.{column}_hour WHEN 'expense' THEN pr.{column}_expense "
+            f"WHEN 'material' THEN pr.{column}_item {fee_sql} ELSE {otherwise} END")
+
+
+CLASSIFY_SQL = f"""
 CREATE TEMP TABLE import_batch ON COMMIT DROP AS
-SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency,
-       coalesce(rolled.start, s.accounting_date) AS accounting_date,
-       date_trunc('month', coalesce(rolled.start, s.accounting_date))::date AS period,
+SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_date,
+       -- journals group lines by the parameters' period unit (domain.md §2.3.4); All: one per run
+       CASE ip.period_unit WHEN 'days' THEN d.accounting_date
+            WHEN 'years' THEN date_trunc('year', d.accounting_date)::date
+            WHEN 'all' THEN NULL
+            ELSE date_trunc('month', d.accounting_date)::date END AS period,
        CASE WHEN s.currency = le.accounting_currency THEN 1::numeric ELSE x.rate END AS rate,
+       pc.code AS category, lp.code AS line_property, pr.code AS profile,
+       CASE WHEN s.transaction_type = 'cost' THEN
+                 CASE {_per_class("post_costs", otherwise="'no_ledger'")}
+                      WHEN 'pl' THEN 'cost_pl' WHEN 'balance' THEN 'cost_balance' ELSE 'none' END
+            -- revenue accrues where both the profile (for the type) and the line property say so (D44)
+            WHEN lp.accrue_revenue AND {_per_class("accrue_revenue", fee="pr.accrue_revenue_fee", otherwise="false")}
+                 THEN 'accrued_revenue'
+            ELSE 'none' END AS ledger_posting,
        CASE WHEN le.id IS NULL THEN 'legal_entity_missing'
             WHEN ps.id IS NULL THEN 'posting_setup_missing'
+            WHEN ip.id IS NULL THEN 'parameters_missing'
+            WHEN lp.id IS NULL THEN 'line_property_missing'
+            WHEN pc.id IS NULL THEN 'category_missing'
+            WHEN pr.id IS NULL THEN 'profile_missing'
             WHEN closed.id IS NOT NULL AND rolled.start IS NULL THEN 'period_closed'
             WHEN s.currency <> le.accounting_currency AND x.rate IS NULL THEN 'exchange_rate_missing'
        END AS wait_reason
   FROM finance_actualstaging s
   LEFT JOIN finance_legalentity le ON le.code = s.legal_entity
   LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
+  LEFT JOIN finance_integrationparameters ip ON ip.legal_entity_id = le.id
+  LEFT JOIN finance_lineproperty lp ON lp.id = {LINE_PROPERTY_ID.format(row="s")}
+  -- the project category of the transaction category in this legal entity, else the default (§2.3.4)
+  LEFT JOIN finance_projectcategory matched
+    ON matched.legal_entity_id = le.id AND s.transaction_category <> ''
+   AND matched.transaction_category = s.transaction_category
+   AND matched.category_type = {CATEGORY_TYPE_SQL.format(cls="s.transaction_class")}
+  LEFT JOIN finance_projectcategory pc ON pc.id = coalesce(matched.id, CASE s.transaction_class
+            WHEN 'time' THEN ip.hour_category_id WHEN 'expense' THEN ip.expense_category_id
+            WHEN 'material' THEN ip.item_category_id WHEN 'fee' THEN ip.fee_category_id END)
+  -- the cost and revenue profile: the most specific rule of the row's billing method wins (D43)
+  LEFT JOIN finance_project prj ON prj.project_number = s.project_number
+  LEFT JOIN finance_contractbillingrule br
+    ON br.contract_number = s.contract_number AND br.line_name = s.contract_line_name AND br.active
+  LEFT JOIN LATERAL (
+        SELECT p.* FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
+         WHERE r.legal_entity_id = le.id AND p.billing_method = coalesce(br.billing_method, 'tm')
+           AND ((r.project_number <> '' AND r.project_number = s.project_number)
+                OR (r.contract_number <> '' AND r.contract_number = s.contract_number)
+                OR r.project_group_id = prj.project_group_id
+                OR (r.project_number = '' AND r.contract_number = '' AND r.project_group_id IS NULL))
+         ORDER BY CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
+                       WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END DESC, r.id
+         LIMIT 1) pr ON true
   -- A date in a closed period moves to the first open period after it, if the entity allows (BR-24).
   LEFT JOIN LATERAL (
         SELECT p.id, p."end" FROM finance_fiscalperiod p
@@ -51,10 +107,11 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency,
         SELECT min(p.start) AS start FROM finance_fiscalperiod p
          WHERE le.roll_to_open_period AND closed.id IS NOT NULL AND p.legal_entity_id = le.id AND NOT p.closed
            AND p.start > closed."end") rolled ON true
+ CROSS JOIN LATERAL (SELECT coalesce(rolled.start, s.accounting_date) AS accounting_date) d
   LEFT JOIN LATERAL (
         SELECT r.rate FROM finance_exchangerate r
          WHERE r.from_currency = s.currency AND r.to_currency = le.accounting_currency
-           AND r.valid_from <= coalesce(rolled.start, s.accounting_date)
+           AND r.valid_from <= d.accounting_date
          ORDER BY r.valid_from DESC LIMIT 1) x ON true
  WHERE s.status IN ('received', 'waiting') AND s.transaction_type IN ('cost', 'unbilled_sales')
 """
@@ -75,21 +132,22 @@ SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_e
 CREATE_LINES_SQL = """
 INSERT INTO finance_integrationjournalline (
     journal_id, staging_id, voucher, transaction_type, transaction_date, accounting_date, quantity, amount,
-    currency, exchange_rate, accounting_amount)
+    currency, exchange_rate, accounting_amount, category, line_property, profile, ledger_posting)
 SELECT j.id, s.id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0'), s.transaction_type,
        s.transaction_date, b.accounting_date, s.quantity, s.amount, s.currency, b.rate,
-       projinv_round_money(s.amount * b.rate, b.accounting_currency)
+       projinv_round_money(s.amount * b.rate, b.accounting_currency), b.category, b.line_property, b.profile,
+       b.ledger_posting
   FROM import_batch b
   JOIN finance_actualstaging s ON s.id = b.staging_id
   JOIN finance_integrationjournal j
-    ON j.run_id = %(run)s AND j.legal_entity = b.legal_entity AND j.period = b.period
+    ON j.run_id = %(run)s AND j.legal_entity = b.legal_entity AND j.period IS NOT DISTINCT FROM b.period
  WHERE b.wait_reason IS NULL
  ORDER BY s.id
 ON CONFLICT (staging_id) DO NOTHING
 """
 
-# The posting: one voucher per line that reaches the ledger; cost always, unbilled sales when the
-# legal entity accrues revenue (WIP sales value against accrued revenue).
+# The posting: one voucher per line that reaches the ledger, as its profile and line property decided
+# (cost to profit and loss or to WIP cost value; WIP sales value against accrued revenue).
 RUN_LINES = """
   FROM finance_integrationjournalline l
   JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
@@ -101,7 +159,7 @@ CREATE_VOUCHERS_SQL = f"""
 INSERT INTO finance_voucher (number, legal_entity, date, source, description, created_at)
 SELECT l.voucher, j.legal_entity, l.accounting_date, 'integration_journal', j.number, now()
 {RUN_LINES}
- WHERE l.transaction_type = 'cost' OR ps.accrue_revenue
+ WHERE l.ledger_posting <> 'none'
 """
 
 CREATE_LEDGER_ENTRIES_SQL = f"""
@@ -112,8 +170,10 @@ SELECT v.id, e.account, e.posting_type, e.sign * l.amount, l.currency, e.sign * 
 {RUN_LINES}
   JOIN finance_voucher v ON v.number = l.voucher
  CROSS JOIN LATERAL (VALUES
-       (CASE WHEN l.transaction_type = 'cost' THEN ps.cost ELSE ps.wip_sales_value END,
-        CASE WHEN l.transaction_type = 'cost' THEN 'cost' ELSE 'wip_sales_value' END, 1),
+       (CASE l.ledger_posting WHEN 'cost_pl' THEN ps.cost WHEN 'cost_balance' THEN ps.wip_cost_value
+             ELSE ps.wip_sales_value END,
+        CASE l.ledger_posting WHEN 'cost_pl' THEN 'cost' WHEN 'cost_balance' THEN 'wip_cost_value'
+             ELSE 'wip_sales_value' END, 1),
        (CASE WHEN l.transaction_type = 'cost' THEN ps.cost_offset ELSE ps.accrued_revenue END,
         CASE WHEN l.transaction_type = 'cost' THEN 'cost_offset' ELSE 'accrued_revenue' END, -1)
        ) AS e(account, posting_type, sign)
@@ -122,10 +182,11 @@ SELECT v.id, e.account, e.posting_type, e.sign * l.amount, l.currency, e.sign * 
 CREATE_PROJECT_TRANSACTIONS_SQL = f"""
 INSERT INTO finance_projecttransaction (
     staging_id, dataverse_actual_id, legal_entity, project_number, transaction_type, transaction_class,
-    accounting_date, quantity, amount, currency, exchange_rate, accounting_amount, voucher, status)
+    accounting_date, quantity, amount, currency, exchange_rate, accounting_amount, voucher, status, category,
+    line_property)
 SELECT s.id, s.dataverse_actual_id, j.legal_entity, s.project_number, s.transaction_type, s.transaction_class,
        l.accounting_date, l.quantity, l.amount, l.currency, l.exchange_rate, l.accounting_amount, l.voucher,
-       'posted'
+       'posted', l.category, l.line_property
 {RUN_LINES}
   JOIN finance_actualstaging s ON s.id = l.staging_id
 """
@@ -134,8 +195,7 @@ MARK_POSTED_SQL = """
 UPDATE finance_actualstaging s
    SET status = 'posted', wait_reason = '',
        -- the voucher number only where a voucher was made (no WIP voucher when revenue is not accrued)
-       voucher = CASE WHEN EXISTS (SELECT 1 FROM finance_voucher v WHERE v.number = l.voucher) THEN l.voucher
-                      ELSE '' END,
+       voucher = CASE WHEN l.ledger_posting <> 'none' THEN l.voucher ELSE '' END,
        posting_date = l.accounting_date,
        exchange_rate = l.exchange_rate, accounting_amount = l.accounting_amount,
        accounting_currency = le.accounting_currency
@@ -150,14 +210,23 @@ RETURNING s.id
 # reversal from a correction: negative quantity, whatever its amount) once that transaction is invoiced.
 INVOICEABLE = "((s.quantity >= 0 AND t.status = 'posted') OR (s.quantity < 0 AND t.status = 'invoiced'))"
 
+# A billed sale's line property: its own billing type mapped in the proposal's legal entity (D42).
+BILLED_LINE_PROPERTY_JOINS = f"""
+  LEFT JOIN finance_legalentity le ON le.code = p.legal_entity
+  LEFT JOIN finance_integrationparameters ip ON ip.legal_entity_id = le.id
+  LEFT JOIN finance_lineproperty lp ON lp.id = {LINE_PROPERTY_ID.format(row="s")}"""
+
 PROPOSAL_READINESS_SQL = f"""
 SELECT p.id, p.number, p.expected_line_count,
        count(s.id) AS staged,
-       count(s.id) FILTER (WHERE t.id IS NULL) AS unposted
+       count(s.id) FILTER (WHERE t.id IS NULL) AS unposted,
+       array_agg(DISTINCT coalesce(nullif(s.billing_type, ''), 'not_specified'))
+           FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped
   FROM finance_invoiceproposal p
   LEFT JOIN finance_actualstaging s
     ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
+  {BILLED_LINE_PROPERTY_JOINS}
  WHERE p.status = 'header_only' AND (%(only)s = '' OR p.number = %(only)s)
  GROUP BY p.id
  ORDER BY p.id
@@ -176,26 +245,30 @@ SELECT s.invoice_number, s.dataverse_actual_id, s.invoiced_actual_id, s.transact
 
 # Tax is finance's to compute (domain.md §10 Q3): the customer's sales tax group meets the legal
 # entity's item sales tax group; chargeable lines only.
-LINE_TAX = """CASE WHEN {line}.billing_type = 'chargeable'
+LINE_TAX = """CASE WHEN {chargeable}
             THEN projinv_round_money({line}.amount * coalesce(tr.percent, 0) / 100, {line}.currency) ELSE 0 END"""
 TAX_RATE_JOINS = """
   LEFT JOIN finance_salestaxgroup sg ON sg.legal_entity_id = le.id AND sg.code = {sales_group}
   LEFT JOIN finance_itemsalestaxgroup ig ON ig.legal_entity_id = le.id AND ig.code = {item_group}
   LEFT JOIN finance_taxrate tr ON tr.sales_tax_group_id = sg.id AND tr.item_tax_group_id = ig.id"""
 
+ITEM_TAX_GROUP = "coalesce(nullif(pc.item_tax_group, ''), le.default_item_tax_group, '')"
+
 CREATE_PROPOSAL_LINES_SQL = f"""
 INSERT INTO finance_invoiceproposalline (
-    proposal_id, staging_id, project_transaction_id, transaction_class, billing_type, transaction_date, quantity,
-    price, amount, tax, currency, sales_tax_group, item_tax_group)
-SELECT p.id, s.id, t.id, s.transaction_class, s.billing_type, s.transaction_date, s.quantity, s.price, s.amount,
-       {LINE_TAX.format(line="s")}, s.currency, coalesce(c.sales_tax_group, ''),
-       coalesce(le.default_item_tax_group, '')
+    proposal_id, staging_id, project_transaction_id, transaction_class, billing_type, line_property, chargeable,
+    transaction_date, quantity, price, amount, tax, currency, sales_tax_group, item_tax_group)
+SELECT p.id, s.id, t.id, s.transaction_class, s.billing_type, lp.code, lp.chargeable, s.transaction_date,
+       s.quantity, s.price, s.amount, {LINE_TAX.format(line="s", chargeable="lp.chargeable")}, s.currency,
+       coalesce(c.sales_tax_group, ''), {ITEM_TAX_GROUP}
   FROM finance_invoiceproposal p
   JOIN finance_actualstaging s ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales'
   JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
-  LEFT JOIN finance_legalentity le ON le.code = p.legal_entity
+  {BILLED_LINE_PROPERTY_JOINS}
   LEFT JOIN finance_customer c ON c.legal_entity_id = le.id AND c.number = p.customer_number
-  {TAX_RATE_JOINS.format(sales_group="c.sales_tax_group", item_group="le.default_item_tax_group")}
+  -- the item sales tax group of the transaction's project category, else the legal entity's default
+  LEFT JOIN finance_projectcategory pc ON pc.legal_entity_id = le.id AND pc.code = t.category
+  {TAX_RATE_JOINS.format(sales_group="c.sales_tax_group", item_group=ITEM_TAX_GROUP)}
  WHERE p.id = ANY(%(ready)s)
  ORDER BY p.id, s.id
 ON CONFLICT (staging_id) DO NOTHING
@@ -209,8 +282,8 @@ OPEN_PROPOSALS_SQL = [
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p
           SET status = 'open', import_message = '', amount = x.amount, tax = x.tax, lines_imported_at = now()
-         FROM (SELECT proposal_id, coalesce(sum(amount) FILTER (WHERE billing_type = 'chargeable'), 0) AS amount,
-                      coalesce(sum(tax) FILTER (WHERE billing_type = 'chargeable'), 0) AS tax
+         FROM (SELECT proposal_id, coalesce(sum(amount) FILTER (WHERE chargeable), 0) AS amount,
+                      coalesce(sum(tax) FILTER (WHERE chargeable), 0) AS tax
                  FROM finance_invoiceproposalline WHERE proposal_id = ANY(%(ready)s) GROUP BY proposal_id) x
         WHERE p.id = x.proposal_id""",
 ]
@@ -268,9 +341,14 @@ def _journalize_and_post(cursor, run: ImportRun) -> None:
 def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None:
     cursor.execute(PROPOSAL_READINESS_SQL, {"only": proposal_number})
     ready, blocked = [], {}
-    for pk, number, expected, staged, unposted in cursor.fetchall():
-        if expected and staged == expected and not unposted:
+    for pk, number, expected, staged, unposted, unmapped in cursor.fetchall():
+        if expected and staged == expected and not unposted and not unmapped:
             ready.append(pk)
+        elif unmapped and staged == expected:
+            blocked[pk] = (number, _(
+                "No line property is mapped to the billing type %(types)s in the legal entity's Project Operations "
+                "parameters. The next run retries."
+            ) % {"types": ", ".join(sorted(unmapped))})
         elif not expected and not staged:
             blocked[pk] = (number, _("The invoice declares no billed sales: there is nothing to import."))
         elif staged != expected:

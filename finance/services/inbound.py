@@ -20,18 +20,18 @@ INSERT INTO finance_actualstaging (
     dataverse_actual_id, legal_entity, transaction_type, transaction_class, billing_type, project_number,
     contract_number, contract_line_name, customer_number, resource_name, role_name, invoice_number,
     invoiced_actual_id, transaction_date, accounting_date, quantity, price, amount, currency, description,
-    status, wait_reason, received_at, accounting_currency, voucher)
+    status, wait_reason, received_at, accounting_currency, voucher, transaction_category)
 SELECT r.actual_id, r.legal_entity, r.transaction_type, r.transaction_class, r.billing_type, r.project_number,
        coalesce(r.contract_number, ''), coalesce(r.contract_line_name, ''), coalesce(r.customer_number, ''),
        coalesce(r.resource_name, ''), coalesce(r.role_name, ''), coalesce(r.invoice_number, ''),
        r.invoiced_actual_id, r.transaction_date, r.accounting_date, r.quantity, r.price, r.amount, r.currency,
-       coalesce(r.description, ''), 'received', '', now(), '', ''
+       coalesce(r.description, ''), 'received', '', now(), '', '', coalesce(r.transaction_category, '')
   FROM jsonb_to_recordset(%s::jsonb) AS r(
        actual_id uuid, legal_entity text, transaction_type text, transaction_class text, billing_type text,
        project_number text, contract_number text, contract_line_name text, customer_number text,
        resource_name text, role_name text, invoice_number text, invoiced_actual_id uuid,
        transaction_date date, accounting_date date, quantity numeric, price numeric, amount numeric,
-       currency text, description text)
+       currency text, description text, transaction_category text)
 ON CONFLICT (dataverse_actual_id) DO NOTHING
 """
 

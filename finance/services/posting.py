@@ -84,7 +84,7 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
     # Each chargeable line is converted and rounded on its own; the AR debit is their sum, so the
     # voucher balances. Non-chargeable lines show on the invoice and make no revenue.
     revenue = sum((round_money(amount * rate, accounting_currency)
-                   for amount in lines.filter(billing_type="chargeable").values_list("amount", flat=True)),
+                   for amount in lines.filter(chargeable=True).values_list("amount", flat=True)),
                   start=round_money(0, accounting_currency))
     tax = round_money(proposal.tax * rate, accounting_currency)
     # WIP is reversed at the rate it was accrued with (domain.md §2.9.4), not today's.

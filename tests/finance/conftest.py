@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 
 from finance.models import InvoiceProposal, LegalEntity, PostingSetup
-from finance.services import inbound
+from finance.services import inbound, setup
 from projinv.dualwrite import demo
 
 DAY = date(2026, 3, 10)
@@ -74,8 +74,10 @@ def ledger():
 class Entities:
     """Further legal entities, with posting set-ups on their own accounts."""
 
-    def create(self, code="DEMF", *, currency="EUR", posting_setup=True) -> LegalEntity:
+    def create(self, code="DEMF", *, currency="EUR", posting_setup=True, project_operations=True) -> LegalEntity:
         entity = LegalEntity.objects.create(code=code, name=f"Contoso {code}", accounting_currency=currency)
+        if project_operations:
+            setup.enable_project_operations(legal_entity=entity)
         if posting_setup:
             self.add_posting_setup(entity)
         return entity

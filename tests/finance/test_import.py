@@ -12,6 +12,7 @@ from dataverse.models import Actual, TimeEntry
 from dataverse.services import entries, invoicing
 from finance.models import (
     ActualStaging,
+    CostRevenueProfile,
     ExchangeRate,
     ImportIssue,
     ImportRun,
@@ -136,8 +137,8 @@ def test_it_writes_the_journal_vouchers_back_to_the_dataverse_actuals(world):
             1, actual.amount, "USD")
 
 
-def test_it_posts_no_accrual_when_the_legal_entity_does_not_accrue_revenue(ledger, staging):
-    PostingSetup.objects.filter(legal_entity=ledger).update(accrue_revenue=False)
+def test_it_posts_no_accrual_when_the_profile_does_not_accrue_revenue_on_hours(ledger, staging):
+    CostRevenueProfile.objects.filter(legal_entity=ledger, code="TM").update(accrue_revenue_hour=False)
     cost, unbilled = staging.cost(), staging.unbilled()
     staging.receive(cost, unbilled)
 
