@@ -8,6 +8,7 @@ from .models import (
     CustomerTransaction,
     ImportRun,
     IntegrationJournal,
+    IntegrationJournalLine,
     InvoiceProposal,
     InvoiceProposalLine,
     ProjectInvoice,
@@ -39,11 +40,25 @@ class ImportRunTable(tables.Table):
 
 
 class JournalTable(tables.Table):
+    number = tables.Column(linkify=("finance:journal_detail", [tables.A("pk")]))
     line_count = tables.Column(verbose_name=_("lines"), attrs={"td": {"class": "number"}})
 
     class Meta:
         model = IntegrationJournal
-        fields = ("number", "legal_entity", "period", "status", "line_count", "posted_at")
+        fields = ("number", "legal_entity", "period", "status", "original_journal", "line_count", "posted_at")
+
+
+class JournalLineTable(tables.Table):
+    actual = ShortIdColumn(accessor="staging__dataverse_actual_id", verbose_name=_("Dataverse actual"))
+    quantity = QuantityColumn()
+    amount = MoneyColumn()
+    accounting_amount = MoneyColumn()
+    error = tables.Column(verbose_name=_("error"), orderable=False, empty_values=())
+
+    class Meta:
+        model = IntegrationJournalLine
+        fields = ("voucher", "actual", "transaction_type", "accounting_date", "category", "line_property", "profile",
+                  "ledger_posting", "quantity", "amount", "currency", "accounting_amount", "status", "error")
 
 
 class ProjectTransactionTable(tables.Table):

@@ -29,10 +29,11 @@ from .models import (
     ProjectTransaction,
     Voucher,
 )
-from .services import importing, posting, proposals
+from .services import importing, journals, posting, proposals
 from .tables import (
     CustomerTransactionTable,
     ImportRunTable,
+    JournalLineTable,
     JournalTable,
     ProjectInvoiceTable,
     ProjectTransactionTable,
@@ -122,6 +123,24 @@ def proposal_detail(request, pk):
     dates = ProposalDatesForm(initial={"invoice_date": proposal.invoice_date, "due_date": proposal.due_date})
     return render(request, "finance/proposal_detail.html",
                   {"proposal": proposal, "lines": lines, "invoice": invoice, "title": proposal.number, "dates": dates})
+
+
+@permission_required("finance.view_integrationjournal", raise_exception=True)
+def journal_detail(request, pk):
+    journal = get_object_or_404(IntegrationJournal, pk=pk)
+    lines = JournalLineTable(journal.lines.select_related("staging"))
+    RequestConfig(request, paginate={"per_page": 100, **LAZY_PAGES}).configure(lines)
+    return render(request, "finance/journal_detail.html", {"journal": journal, "lines": lines,
+                                                           "title": journal.number})
+
+
+@require_POST
+@permission_required("finance.reset_journal", raise_exception=True)
+def journal_reset(request, pk):
+    get_object_or_404(IntegrationJournal, pk=pk)
+    return run_action(request, lambda: journals.reset_journal_to_draft(journal_id=pk, by=_who(request)),
+                      success=_("Journal reset to draft: the next Import from staging posts its lines."),
+                      fallback="finance:journals")
 
 
 @permission_required("finance.view_voucher", raise_exception=True)

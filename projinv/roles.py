@@ -52,6 +52,7 @@ ROLES: dict[str, list[str]] = {
         *_FINANCE_SETUP,
         *_FINANCE_MASTER_DATA,
         "finance.change_project",
+        "finance.reset_journal",
         "finance.run_import",
         "finance.post_proposal",
         "dataverse.view_actual",

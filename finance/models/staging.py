@@ -26,6 +26,7 @@ class ActualStaging(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
         WAITING = "waiting", _("Waiting")  # blocked; the reason says why, the next run retries
+        JOURNALIZED = "journalized", _("Journalized")  # on a journal line not posted yet (or in error)
         POSTED = "posted", _("Posted")  # cost / unbilled: journalized and posted
         PROPOSAL_LINE = "proposal_line", _("Proposal line created")  # billed sales
         INVOICED = "invoiced", _("Invoiced")
@@ -139,6 +140,7 @@ class ImportRun(models.Model):
     triggered_by = models.CharField(_("triggered by"), max_length=150)
     proposal_number = models.CharField(_("only proposal"), max_length=20, blank=True)
     journal_lines = models.PositiveIntegerField(_("journal lines posted"), default=0)
+    error_lines = models.PositiveIntegerField(_("journal lines in error"), default=0)
     proposal_lines = models.PositiveIntegerField(_("proposal lines created"), default=0)
     waiting_rows = models.PositiveIntegerField(_("rows waiting"), default=0)
     message = models.TextField(_("message"), blank=True)

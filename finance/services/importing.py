@@ -122,9 +122,10 @@ UPDATE finance_actualstaging s SET status = 'waiting', wait_reason = b.wait_reas
 """
 
 CREATE_JOURNALS_SQL = """
-INSERT INTO finance_integrationjournal (number, legal_entity, period, status, run_id, created_at, posted_at)
-SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_entity, g.period, 'posted',
-       %(run)s, now(), now()
+INSERT INTO finance_integrationjournal (number, legal_entity, period, status, run_id, created_at, original_journal,
+                                        reset_by)
+SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_entity, g.period, 'draft',
+       %(run)s, now(), '', ''
   FROM (SELECT DISTINCT legal_entity, period FROM import_batch WHERE wait_reason IS NULL
          ORDER BY legal_entity, period) g
 """
@@ -132,11 +133,12 @@ SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_e
 CREATE_LINES_SQL = """
 INSERT INTO finance_integrationjournalline (
     journal_id, staging_id, voucher, transaction_type, transaction_date, accounting_date, quantity, amount,
-    currency, exchange_rate, accounting_amount, category, line_property, profile, ledger_posting)
+    currency, exchange_rate, accounting_amount, category, line_property, profile, ledger_posting, status,
+    error_code, error_params)
 SELECT j.id, s.id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0'), s.transaction_type,
        s.transaction_date, b.accounting_date, s.quantity, s.amount, s.currency, b.rate,
        projinv_round_money(s.amount * b.rate, b.accounting_currency), b.category, b.line_property, b.profile,
-       b.ledger_posting
+       b.ledger_posting, 'draft', '', '{}'
   FROM import_batch b
   JOIN finance_actualstaging s ON s.id = b.staging_id
   JOIN finance_integrationjournal j
@@ -146,11 +148,71 @@ SELECT j.id, s.id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0')
 ON CONFLICT (staging_id) DO NOTHING
 """
 
-# The posting: one voucher per line that reaches the ledger, as its profile and line property decided
+MARK_JOURNALIZED_SQL = """
+UPDATE finance_actualstaging s SET status = 'journalized', wait_reason = ''
+  FROM finance_integrationjournalline l JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+ WHERE s.id = l.staging_id
+"""
+
+# The two ledger entries of a line, as its profile and line property decided when it was journalized
 # (cost to profit and loss or to WIP cost value; WIP sales value against accrued revenue).
-RUN_LINES = """
+LINE_ENTRIES = """
+ CROSS JOIN LATERAL (VALUES
+       (CASE l.ledger_posting WHEN 'cost_pl' THEN ps.cost WHEN 'cost_balance' THEN ps.wip_cost_value
+             ELSE ps.wip_sales_value END,
+        CASE l.ledger_posting WHEN 'cost_pl' THEN 'cost' WHEN 'cost_balance' THEN 'wip_cost_value'
+             ELSE 'wip_sales_value' END, 1),
+       (CASE WHEN l.transaction_type = 'cost' THEN ps.cost_offset ELSE ps.accrued_revenue END,
+        CASE WHEN l.transaction_type = 'cost' THEN 'cost_offset' ELSE 'accrued_revenue' END, -1)
+       ) AS e(account, posting_type, sign)"""
+
+# What this run posts: every draft line of a draft journal (new ones, and error journals a person
+# reset), each with the reason it cannot post, if any (domain.md §4.8).
+POSTING_BATCH_SQL = f"""
+CREATE TEMP TABLE posting_batch ON COMMIT DROP AS
+SELECT l.id AS line_id, j.id AS journal_id, j.number AS journal_number, j.original_journal,
+       CASE WHEN ps.id IS NULL THEN 'posting_setup_missing' WHEN bad.account = '' THEN 'account_not_set'
+            WHEN bad.account IS NOT NULL THEN 'account_missing' END AS error_code,
+       jsonb_build_object('entity', j.legal_entity, 'account', bad.account, 'posting_type', bad.posting_type)
+           AS error_params
   FROM finance_integrationjournalline l
-  JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+  JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.status = 'draft'
+  LEFT JOIN finance_legalentity le ON le.code = j.legal_entity
+  LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
+  -- the first account the line needs that the chart of accounts does not have
+  LEFT JOIN LATERAL (
+        SELECT e.account, e.posting_type FROM (SELECT 1) one {LINE_ENTRIES}
+         WHERE l.ledger_posting <> 'none' AND NOT EXISTS (
+               SELECT 1 FROM finance_ledgeraccount a WHERE a.legal_entity_id = le.id AND a.number = e.account)
+         ORDER BY e.sign DESC LIMIT 1) bad ON ps.id IS NOT NULL
+ WHERE l.status = 'draft'
+"""
+
+# Lines that cannot post move to a new journal with status Error, one per journal they leave; lines of
+# a reset error journal that fail again stay where they are, and their journal is in error again.
+MOVE_TO_ERROR_JOURNALS_SQL = [
+    """INSERT INTO finance_integrationjournal (number, legal_entity, period, status, run_id, created_at,
+                                               original_journal, reset_by)
+       SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), j.legal_entity, j.period, 'error',
+              %(run)s, now(), j.number, ''
+         FROM finance_integrationjournal j
+        WHERE j.id IN (SELECT journal_id FROM posting_batch WHERE error_code IS NOT NULL AND original_journal = '')
+        ORDER BY j.id""",
+    """UPDATE finance_integrationjournalline l
+          SET status = 'error', error_code = b.error_code, error_params = b.error_params,
+              journal_id = coalesce(e.id, l.journal_id)
+         FROM posting_batch b
+         LEFT JOIN finance_integrationjournal e
+           ON b.original_journal = '' AND e.original_journal = b.journal_number AND e.run_id = %(run)s
+        WHERE l.id = b.line_id AND b.error_code IS NOT NULL""",
+    """UPDATE finance_integrationjournal SET status = 'error'
+        WHERE id IN (SELECT journal_id FROM posting_batch WHERE error_code IS NOT NULL AND original_journal <> '')""",
+]
+
+RUN_LINES = """
+  FROM posting_batch b
+  JOIN finance_integrationjournalline l ON l.id = b.line_id AND b.error_code IS NULL
+  JOIN finance_integrationjournal j ON j.id = l.journal_id
   JOIN finance_legalentity le ON le.code = j.legal_entity
   JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
 """
@@ -169,14 +231,7 @@ SELECT v.id, e.account, e.posting_type, e.sign * l.amount, l.currency, e.sign * 
        le.accounting_currency
 {RUN_LINES}
   JOIN finance_voucher v ON v.number = l.voucher
- CROSS JOIN LATERAL (VALUES
-       (CASE l.ledger_posting WHEN 'cost_pl' THEN ps.cost WHEN 'cost_balance' THEN ps.wip_cost_value
-             ELSE ps.wip_sales_value END,
-        CASE l.ledger_posting WHEN 'cost_pl' THEN 'cost' WHEN 'cost_balance' THEN 'wip_cost_value'
-             ELSE 'wip_sales_value' END, 1),
-       (CASE WHEN l.transaction_type = 'cost' THEN ps.cost_offset ELSE ps.accrued_revenue END,
-        CASE WHEN l.transaction_type = 'cost' THEN 'cost_offset' ELSE 'accrued_revenue' END, -1)
-       ) AS e(account, posting_type, sign)
+{LINE_ENTRIES}
 """
 
 CREATE_PROJECT_TRANSACTIONS_SQL = f"""
@@ -191,7 +246,21 @@ SELECT s.id, s.dataverse_actual_id, j.legal_entity, s.project_number, s.transact
   JOIN finance_actualstaging s ON s.id = l.staging_id
 """
 
-MARK_POSTED_SQL = """
+MARK_POSTED_SQL = [
+    """UPDATE finance_integrationjournalline l SET status = 'posted', error_code = '', error_params = '{}'
+         FROM posting_batch b WHERE l.id = b.line_id AND b.error_code IS NULL""",
+    # A journal is posted once it has no line left to post; one whose lines all moved out is dropped.
+    """UPDATE finance_integrationjournal j SET status = 'posted', posted_at = now()
+        WHERE j.id IN (SELECT journal_id FROM posting_batch) AND j.status = 'draft'
+          AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id
+                           AND l.status <> 'posted')
+          AND EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)""",
+    """DELETE FROM finance_integrationjournal j
+        WHERE j.id IN (SELECT journal_id FROM posting_batch) AND j.original_journal = ''
+          AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)""",
+]
+
+WRITE_POSTED_DETAILS_SQL = """
 UPDATE finance_actualstaging s
    SET status = 'posted', wait_reason = '',
        -- the voucher number only where a voucher was made (no WIP voucher when revenue is not accrued)
@@ -199,8 +268,9 @@ UPDATE finance_actualstaging s
        posting_date = l.accounting_date,
        exchange_rate = l.exchange_rate, accounting_amount = l.accounting_amount,
        accounting_currency = le.accounting_currency
-  FROM finance_integrationjournalline l
-  JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+  FROM posting_batch b
+  JOIN finance_integrationjournalline l ON l.id = b.line_id AND b.error_code IS NULL
+  JOIN finance_integrationjournal j ON j.id = l.journal_id
   JOIN finance_legalentity le ON le.code = j.legal_entity
  WHERE s.id = l.staging_id
 RETURNING s.id
@@ -321,21 +391,34 @@ def import_from_staging(*, triggered_by: str, proposal_number: str = "") -> Impo
 
 def _journalize_and_post(cursor, run: ImportRun) -> None:
     params = {"run": run.pk}
-    # ON COMMIT DROP is not enough when a caller's transaction wraps the run: drop it ourselves.
-    cursor.execute("DROP TABLE IF EXISTS import_batch")
+    # ON COMMIT DROP is not enough when a caller's transaction wraps the run: drop them ourselves.
+    cursor.execute("DROP TABLE IF EXISTS import_batch, posting_batch")
     cursor.execute(CLASSIFY_SQL)
     cursor.execute(MARK_WAITING_SQL)
     run.waiting_rows = cursor.rowcount
     cursor.execute(CREATE_JOURNALS_SQL, params)
     cursor.execute(CREATE_LINES_SQL, params)
-    run.journal_lines = cursor.rowcount
+    cursor.execute(MARK_JOURNALIZED_SQL, params)
     cursor.execute("DROP TABLE import_batch")
-    for statement in (CREATE_VOUCHERS_SQL, CREATE_LEDGER_ENTRIES_SQL, CREATE_PROJECT_TRANSACTIONS_SQL):
+
+    cursor.execute(POSTING_BATCH_SQL)
+    for statement in MOVE_TO_ERROR_JOURNALS_SQL:
         cursor.execute(statement, params)
-    cursor.execute(MARK_POSTED_SQL, params)
+    run.error_lines = _count(cursor, "error_code IS NOT NULL")
+    for statement in (CREATE_VOUCHERS_SQL, CREATE_LEDGER_ENTRIES_SQL, CREATE_PROJECT_TRANSACTIONS_SQL,
+                      *MARK_POSTED_SQL):
+        cursor.execute(statement, params)
+    cursor.execute(WRITE_POSTED_DETAILS_SQL, params)
     posted_ids = [row[0] for row in cursor.fetchall()]
+    run.journal_lines = len(posted_ids)
+    cursor.execute("DROP TABLE posting_batch")
     if posted_ids:
         accounting_details_ready.send(sender=ImportRun, staging_ids=posted_ids)
+
+
+def _count(cursor, condition: str) -> int:
+    cursor.execute(f"SELECT count(*) FROM posting_batch WHERE {condition}")
+    return cursor.fetchone()[0]
 
 
 def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None:

@@ -13,7 +13,7 @@ import psycopg
 import pytest
 from django.db import connections
 
-from finance.models import InvoiceProposal, LegalEntity, PostingSetup
+from finance.models import InvoiceProposal, LedgerAccount, LegalEntity, PostingSetup
 from finance.services import inbound, setup
 from projinv.dualwrite import demo
 
@@ -84,6 +84,8 @@ class Entities:
 
     def add_posting_setup(self, entity: LegalEntity) -> PostingSetup:
         # The demo's account numbers with a "9" in front, so entries show which set-up they came from.
+        for number, name in demo.ACCOUNTS.values():
+            LedgerAccount.objects.get_or_create(legal_entity=entity, number=f"9{number}", defaults={"name": name})
         return PostingSetup.objects.create(
             legal_entity=entity, **{field: f"9{number}" for field, (number, _name) in demo.ACCOUNTS.items()})
 
