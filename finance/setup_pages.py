@@ -31,6 +31,7 @@ class SetupPage:
     help: str = ""
     # Called with the new record after the form created it (not after an edit).
     after_create: Callable | None = None
+    form_template: str = "finance/setup_form.html"
 
     @property
     def name(self):
@@ -102,7 +103,9 @@ PAGES = [
               related=("sales_tax_group__legal_entity", "item_tax_group__legal_entity")),
     SetupPage("fiscal-periods", models.FiscalPeriod, ("legal_entity", "name", "start", "end", "closed"),
               filters=("legal_entity", "closed"), form_fields=("legal_entity", "name", "start", "end"),
-              related=("legal_entity",)),
+              related=("legal_entity",), form_template="finance/fiscal_period_form.html",
+              help=_("Open a period to close or reopen it. Dates in a closed period move to the next open period "
+                     "when the legal entity allows it.")),
     SetupPage("project-groups", models.ProjectGroup, ("legal_entity", "code", "name"), filters=("legal_entity",),
               form_fields=("legal_entity", "code", "name"), related=("legal_entity",)),
     SetupPage("parameters", models.IntegrationParameters,
@@ -112,8 +115,9 @@ PAGES = [
                            "non_chargeable_line_property", "complimentary_line_property",
                            "not_available_line_property", "hour_category", "expense_category", "item_category",
                            "fee_category"),
-              can_add=False, related=("legal_entity", "chargeable_line_property", "non_chargeable_line_property",
-                                      "hour_category", "expense_category"),
+              can_add=False, related=("legal_entity", "chargeable_line_property__legal_entity",
+                                      "non_chargeable_line_property__legal_entity", "hour_category__legal_entity",
+                                      "expense_category__legal_entity"),
               help=_("Created when a legal entity is enabled for Project Operations.")),
     SetupPage("line-properties", models.LineProperty, ("legal_entity", "code", "name", "chargeable", "accrue_revenue"),
               filters=("legal_entity",), form_fields=("legal_entity", "code", "name", "chargeable", "accrue_revenue"),
@@ -131,7 +135,7 @@ PAGES = [
                            "accrue_revenue_expense", "accrue_revenue_item", "accrue_revenue_fee")),
     SetupPage("profile-rules", models.CostRevenueProfileRule,
               ("legal_entity", "profile", "project_number", "contract_number", "project_group"),
-              filters=("legal_entity", "profile"), related=("legal_entity", "profile__legal_entity", "project_group"),
+              filters=("legal_entity",), related=("legal_entity", "profile__legal_entity", "project_group"),
               form_fields=("legal_entity", "profile", "project_number", "contract_number", "project_group"),
               help=_("The most specific rule wins: project, then contract, then project group, then a rule for all "
                      "projects; only profiles of the transaction's billing method apply.")),

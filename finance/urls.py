@@ -27,6 +27,9 @@ urlpatterns = [
     path("reports/ageing/", views.ageing, name="ageing"),
     path("reports/wip/", views.wip, name="wip"),
     path("setup/", views.setup_index, name="setup"),
+    path("setup/fiscal-periods/<int:pk>/close/", views.fiscal_period_close, name="fiscal_period_close"),
+    path("setup/fiscal-periods/<int:pk>/reopen/", views.fiscal_period_close, {"closed": False},
+         name="fiscal_period_reopen"),
 ]
 for page in setup_pages.PAGES:
     urlpatterns.append(path(f"setup/{page.slug}/", views.SetupList.for_page(page), name=f"setup_{page.name}"))

@@ -21,6 +21,7 @@ from .forms import ProposalDatesForm
 from .models import (
     ActualStaging,
     CustomerTransaction,
+    FiscalPeriod,
     ImportIssue,
     ImportRun,
     IntegrationJournal,
@@ -29,7 +30,7 @@ from .models import (
     ProjectTransaction,
     Voucher,
 )
-from .services import importing, journals, posting, proposals
+from .services import importing, journals, posting, proposals, setup
 from .tables import (
     CustomerTransactionTable,
     ImportRunTable,
@@ -332,5 +333,13 @@ def setup_edit(request, page, pk=None):
         return redirect(f"finance:setup_{page.name}")
     title = (_("Edit %(what)s %(record)s") % {"what": page.model._meta.verbose_name, "record": instance}
              if instance else _("New %(what)s") % {"what": page.model._meta.verbose_name})
-    return render(request, "finance/setup_form.html", {"title": title, "form": form, "page": page,
-                                                       "record": instance})
+    return render(request, page.form_template, {"title": title, "form": form, "page": page, "record": instance})
+
+
+@require_POST
+@permission_required("finance.change_fiscalperiod", raise_exception=True)
+def fiscal_period_close(request, pk, closed=True):
+    period = get_object_or_404(FiscalPeriod, pk=pk)
+    return run_action(request, lambda: setup.set_period_closed(period_id=pk, closed=closed, by=_who(request)),
+                      success=(_("Period %(period)s closed.") if closed else _("Period %(period)s reopened."))
+                      % {"period": period}, fallback="finance:setup_fiscal_periods")

@@ -88,6 +88,8 @@ ACTIONS = [
     ("finance:proposal_dates", "proposal", {ACC, AR}),
     ("finance:proposal_tax_groups", "proposal", {ACC, AR}),
     ("finance:journal_reset", "journal", {ACC}),
+    ("finance:fiscal_period_close", "setup_fiscal_periods", {ACC}),
+    ("finance:fiscal_period_reopen", "setup_fiscal_periods", {ACC}),
     ("dualwrite:retry", None, {INT}),
     ("dualwrite:retry_all", None, {INT}),
     ("dualwrite:take", None, {INT}),
