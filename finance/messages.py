@@ -9,6 +9,7 @@ rendered too, and a list is joined with "; ".
 from django.utils.translation import gettext_lazy as _
 
 MESSAGES = {
+    "text": "%(text)s",  # free text from before message codes (not translatable)
     # Import from staging, per proposal (domain.md §2.8.3–4).
     "no_billed_sales": _("The invoice declares no billed sales: there is nothing to import."),
     "count_mismatch": _(

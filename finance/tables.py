@@ -75,6 +75,7 @@ class ProjectTransactionTable(tables.Table):
 
 class ProposalTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    import_message = tables.Column(verbose_name=_("import message"), orderable=False, empty_values=())
     number = tables.Column(linkify=("finance:proposal_detail", [tables.A("pk")]))
     tax = MoneyColumn()
     amount = MoneyColumn()

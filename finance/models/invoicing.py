@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from projinv.domain import InvalidTransition
 from projinv.money import CurrencyField, MoneyField
 
+from .. import messages
+
 
 class InvoiceProposal(models.Model):
     class Status(models.TextChoices):
@@ -31,7 +33,9 @@ class InvoiceProposal(models.Model):
     amount = MoneyField(_("amount"))  # Σ line amounts; 0.00 until the lines are imported
     tax = MoneyField(_("sales tax"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.HEADER_ONLY)
-    import_message = models.TextField(_("import message"), blank=True)
+    # Why the last import made no lines: a message code and its parameters, shown translated (D48).
+    import_code = models.CharField(_("import message"), max_length=40, blank=True)
+    import_params = models.JSONField(_("import message details"), default=dict, blank=True)
     lines_imported_at = models.DateTimeField(_("lines imported"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
@@ -48,6 +52,10 @@ class InvoiceProposal(models.Model):
 
     def get_absolute_url(self):
         return reverse("finance:proposal_detail", args=[self.pk])
+
+    @property
+    def import_message(self) -> str:
+        return messages.render(self.import_code, self.import_params)
 
     @property
     def total(self):

@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from projinv.money import CurrencyField, MoneyField
 
+from .. import messages
+
 
 class TransactionType(models.TextChoices):
     """Finance's reading of the Dataverse transaction types it receives."""
@@ -157,10 +159,18 @@ class ImportIssue(models.Model):
 
     run = models.ForeignKey(ImportRun, models.CASCADE, related_name="issues")
     proposal_number = models.CharField(_("proposal"), max_length=20)
-    message = models.TextField(_("message"))
+    # What is missing, as a message code and its parameters, translated when shown (D48); `message`
+    # holds free text only (older issues, or ones written by hand).
+    code = models.CharField(_("message code"), max_length=40, blank=True)
+    params = models.JSONField(_("message details"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-pk"]
         verbose_name = _("import issue")
         verbose_name_plural = _("import issues")
+
+    @property
+    def text(self) -> str:
+        return messages.render(self.code, self.params) if self.code else self.message

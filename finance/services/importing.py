@@ -18,9 +18,8 @@ import logging
 
 from django.db import connections, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from ..models import ActualStaging, ImportIssue, ImportRun, InvoiceProposal
+from ..models import ImportIssue, ImportRun, InvoiceProposal
 from ..models.projops import CATEGORY_TYPE_SQL
 from ..signals import accounting_details_ready
 
@@ -351,7 +350,8 @@ OPEN_PROPOSALS_SQL = [
     """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p
-          SET status = 'open', import_message = '', amount = x.amount, tax = x.tax, lines_imported_at = now()
+          SET status = 'open', import_code = '', import_params = '{}', amount = x.amount, tax = x.tax,
+              lines_imported_at = now()
          FROM (SELECT proposal_id, coalesce(sum(amount) FILTER (WHERE chargeable), 0) AS amount,
                       coalesce(sum(tax) FILTER (WHERE chargeable), 0) AS tax
                  FROM finance_invoiceproposalline WHERE proposal_id = ANY(%(ready)s) GROUP BY proposal_id) x
@@ -359,8 +359,8 @@ OPEN_PROPOSALS_SQL = [
 ]
 
 NOTE_BLOCKED_SQL = """
-UPDATE finance_invoiceproposal p SET import_message = r.message
-  FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, message text) WHERE p.id = r.id
+UPDATE finance_invoiceproposal p SET import_code = r.code, import_params = r.params
+  FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, code text, params jsonb) WHERE p.id = r.id
 """
 
 
@@ -423,51 +423,45 @@ def _count(cursor, condition: str) -> int:
 
 def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None:
     cursor.execute(PROPOSAL_READINESS_SQL, {"only": proposal_number})
+    # Why a proposal gets no lines: a message code and its parameters (finance.messages, D48).
     ready, blocked = [], {}
     for pk, number, expected, staged, unposted, unmapped in cursor.fetchall():
         if expected and staged == expected and not unposted and not unmapped:
             ready.append(pk)
         elif unmapped and staged == expected:
-            blocked[pk] = (number, _(
-                "No line property is mapped to the billing type %(types)s in the legal entity's Project Operations "
-                "parameters. The next run retries."
-            ) % {"types": ", ".join(sorted(unmapped))})
+            blocked[pk] = (number, "unmapped_billing_types", {"types": ", ".join(sorted(unmapped))})
         elif not expected and not staged:
-            blocked[pk] = (number, _("The invoice declares no billed sales: there is nothing to import."))
+            blocked[pk] = (number, "no_billed_sales", {})
         elif staged != expected:
-            blocked[pk] = (number, _(
-                "Invoice proposal wasn't processed because of mismatched billed sales actuals with Dataverse: "
-                "Dataverse declared %(expected)d billed sales, %(staged)d are staged. The next run retries."
-            ) % {"expected": expected, "staged": staged})
+            blocked[pk] = (number, "count_mismatch", {"expected": expected, "staged": staged})
         else:
-            blocked[pk] = (number, None)  # unposted unbilled sales: the detail follows
+            blocked[pk] = (number, "unposted", None)  # unposted unbilled sales: the detail follows
 
-    if missing := [number for number, message in blocked.values() if message is None]:
+    if missing := [number for number, _code, params in blocked.values() if params is None]:
         cursor.execute(UNPOSTED_DETAIL_SQL, {"numbers": missing})
-        details: dict[str, list[str]] = {}
+        details: dict[str, list[dict]] = {}
         for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason in cursor.fetchall():
+            item = {"actual": str(actual_id), "date": str(date), "amount": f"{amount:.2f}", "currency": currency}
             if actual_id is None:
                 # The billed sale is here, the connection naming what it invoices is not (yet).
-                actual_id, state = billed_id, _("billed sale without its transaction connection yet")
+                code, item["actual"] = "missing_connection", str(billed_id)
             elif unbilled_status is None:
-                state = _("not staged yet")
+                code = "not_staged"
             elif wait_reason:
-                state = _("waiting: %(reason)s") % {"reason": ActualStaging.WaitReason(wait_reason).label}
+                code, item["reason"] = "waiting", wait_reason
             else:
-                state = _("not posted yet")
-            details.setdefault(invoice, []).append(f"{actual_id} ({date}, {amount:.2f} {currency}): {state}")
-        for pk, (number, message) in list(blocked.items()):
-            if message is None:
-                blocked[pk] = (number, _(
-                    "Project transaction hasn't been posted yet for %(count)d billed sales: %(list)s. "
-                    "The next run retries."
-                ) % {"count": len(details.get(number, [])), "list": "; ".join(details.get(number, []))})
+                code = "not_posted"
+            details.setdefault(invoice, []).append({"code": code, "params": item})
+        for pk, (number, code, params) in list(blocked.items()):
+            if params is None:
+                listed = details.get(number, [])
+                blocked[pk] = (number, code, {"count": len(listed), "list": listed})
 
     if blocked:
-        cursor.execute(NOTE_BLOCKED_SQL, [json.dumps([{"id": pk, "message": m} for pk, (_n, m) in blocked.items()])])
-        ImportIssue.objects.bulk_create(
-            ImportIssue(run=run, proposal_number=number, message=message) for number, message in blocked.values()
-        )
+        cursor.execute(NOTE_BLOCKED_SQL, [json.dumps(
+            [{"id": pk, "code": code, "params": params} for pk, (_n, code, params) in blocked.items()])])
+        ImportIssue.objects.bulk_create(ImportIssue(run=run, proposal_number=number, code=code, params=params)
+                                        for number, code, params in blocked.values())
     if ready:
         cursor.execute(CREATE_PROPOSAL_LINES_SQL, {"ready": ready})
         run.proposal_lines = cursor.rowcount

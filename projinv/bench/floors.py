@@ -310,7 +310,7 @@ LINES_UPDATES = [
          FROM floor_invoiceproposalline l WHERE l.project_transaction_id = t.id""",
     """UPDATE floor_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM floor_invoiceproposalline l WHERE l.staging_id = s.id""",
-    """UPDATE floor_invoiceproposal p SET status = 'open', import_message = '', amount = x.amount, tax = x.tax
+    """UPDATE floor_invoiceproposal p SET status = 'open', import_code = '', amount = x.amount, tax = x.tax
          FROM (SELECT proposal_id, sum(amount) AS amount, sum(tax) AS tax FROM floor_invoiceproposalline
                 GROUP BY proposal_id) x
         WHERE p.id = x.proposal_id""",
