@@ -36,7 +36,7 @@ class ImportRunTable(tables.Table):
     class Meta:
         model = ImportRun
         fields = ("pk", "started_at", "finished_at", "status", "triggered_by", "proposal_number", "journal_lines",
-                  "proposal_lines", "waiting_rows", "message")
+                  "error_lines", "proposal_lines", "waiting_rows", "message")
 
 
 class JournalTable(tables.Table):

@@ -163,10 +163,10 @@ def _who(request) -> str:
 def import_run(request):
     return run_action(
         request, lambda: importing.import_from_staging(triggered_by=_who(request)),
-        success=lambda run: _("Import run %(pk)s: %(status)s; %(journal)d journal lines posted, %(lines)d proposal "
-                              "lines created, %(waiting)d rows waiting.")
+        success=lambda run: _("Import run %(pk)s: %(status)s; %(journal)d journal lines posted, %(errors)d moved to "
+                              "an error journal, %(lines)d proposal lines created, %(waiting)d rows waiting.")
         % {"pk": run.pk, "status": run.get_status_display(), "journal": run.journal_lines,
-           "lines": run.proposal_lines, "waiting": run.waiting_rows},
+           "errors": run.error_lines, "lines": run.proposal_lines, "waiting": run.waiting_rows},
         fallback="finance:imports",
     )
 

@@ -3,11 +3,13 @@
 One single-flight run (a PostgreSQL advisory lock, BR-05) made of a few set-based statements on
 the finance database (design.md §6); the work does not loop over rows in Python.
 
-1. Pending cost and unbilled-sales rows get their exchange rate; rows whose set-up is missing
-   wait with a reason and are taken by the next run once the set-up is fixed.
+1. Pending cost and unbilled-sales rows get their exchange rate, line property, project category
+   and cost and revenue profile; rows whose set-up is missing wait with a reason and are taken by
+   the next run once the set-up is fixed.
 2. The others become integration journal lines (one per actual, a voucher each, journals per
-   legal entity and month) and are posted: vouchers, ledger entries, project transactions, and
-   the accounting details on the staging rows, which the bridge carries back to Dataverse.
+   legal entity and period unit) and every draft line is posted: vouchers, ledger entries, project
+   transactions, and the accounting details on the staging rows, which the bridge carries back to
+   Dataverse. A line that cannot post moves to an error journal until a person resets it (D46).
 3. Each proposal still without lines gets all its lines in one statement when every billed sale
    of its invoice is staged, the count matches what Dataverse declared and every unbilled sale
    they invoice is posted (BR-03, BR-04); otherwise none, and an issue says what is missing.
@@ -303,10 +305,12 @@ SELECT p.id, p.number, p.expected_line_count,
 
 UNPOSTED_DETAIL_SQL = f"""
 SELECT s.invoice_number, s.dataverse_actual_id, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
-       u.status AS unbilled_status, u.wait_reason
+       u.status AS unbilled_status, u.wait_reason, uj.number AS error_journal
   FROM finance_actualstaging s
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
   LEFT JOIN finance_actualstaging u ON u.dataverse_actual_id = s.invoiced_actual_id
+  LEFT JOIN finance_integrationjournalline ul ON ul.staging_id = u.id AND ul.status = 'error'
+  LEFT JOIN finance_integrationjournal uj ON uj.id = ul.journal_id
  WHERE s.invoice_number = ANY(%(numbers)s) AND s.transaction_type = 'billed_sales'
    AND s.status IN ('received', 'waiting') AND t.id IS NULL
  ORDER BY s.invoice_number, s.transaction_date
@@ -440,7 +444,8 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
     if missing := [number for number, _code, params in blocked.values() if params is None]:
         cursor.execute(UNPOSTED_DETAIL_SQL, {"numbers": missing})
         details: dict[str, list[dict]] = {}
-        for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason in cursor.fetchall():
+        for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason, error_journal \
+                in cursor.fetchall():
             item = {"actual": str(actual_id), "date": str(date), "amount": f"{amount:.2f}", "currency": currency}
             if actual_id is None:
                 # The billed sale is here, the connection naming what it invoices is not (yet).
@@ -449,6 +454,8 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
                 code = "not_staged"
             elif wait_reason:
                 code, item["reason"] = "waiting", wait_reason
+            elif error_journal:
+                code, item["journal"] = "in_error_journal", error_journal
             else:
                 code = "not_posted"
             details.setdefault(invoice, []).append({"code": code, "params": item})

@@ -107,3 +107,17 @@ def test_it_resets_from_the_journal_page(world, failing, as_user):
 
     journal.refresh_from_db()
     assert (response.status_code, journal.status) == (302, Journal.DRAFT)
+
+
+def test_it_names_the_error_journal_of_an_invoiced_unbilled_sale(staging, failing):
+    _cost, unbilled = failing
+    staging.receive(staging.billed(unbilled, invoice="INV-900001"))
+    proposal = staging.header("INV-900001", count=1)
+
+    run()
+
+    proposal.refresh_from_db()
+    journal = line_of(unbilled).journal
+    assert (proposal.status, proposal.lines.count()) == ("header_only", 0)
+    assert (f"{unbilled['actual_id']} ({staging.DAY}, 1600.00 USD): failed to post, in error journal "
+            f"{journal.number}") in proposal.import_message
