@@ -14,7 +14,7 @@ import pytest
 from django.db import connections
 
 from finance.models import InvoiceProposal, LedgerAccount, LegalEntity, PostingSetup
-from finance.services import inbound, setup
+from finance.services import importing, inbound, setup
 from projinv.dualwrite import demo
 
 DAY = date(2026, 3, 10)
@@ -49,6 +49,16 @@ class Staging:
 
     def receive(self, *rows) -> int:
         return inbound.receive_actuals(rows=list(rows))
+
+    def invoice(self, unbilled: dict, *, invoice: str = "INV-900001") -> InvoiceProposal:
+        """Stage and post `unbilled`, then its billed sale and proposal header, and import the lines."""
+        self.receive(unbilled)
+        importing.import_from_staging(triggered_by="test")
+        self.receive(self.billed(unbilled, invoice=invoice))
+        proposal = self.header(invoice, count=1)
+        importing.import_from_staging(triggered_by="test")
+        proposal.refresh_from_db()
+        return proposal
 
     def header(self, invoice: str, *, count: int, **fields) -> InvoiceProposal:
         inbound.receive_invoice_proposal(header=dict(

@@ -96,15 +96,9 @@ def test_it_holds_rows_until_the_billing_type_has_a_line_property(ledger, stagin
 def test_it_makes_chargeability_on_the_proposal_follow_the_line_property(ledger, staging):
     # This legal entity bills non-chargeable work after all: its line property is chargeable.
     LineProperty.objects.filter(legal_entity=ledger, code="NONCHARGE").update(chargeable=True)
-    unbilled = staging.unbilled(billing_type="non_chargeable")
-    staging.receive(unbilled)
-    run()
-    staging.receive(staging.billed(unbilled, invoice="INV-900001"))
-    proposal = staging.header("INV-900001", count=1)
 
-    run()
+    proposal = staging.invoice(staging.unbilled(billing_type="non_chargeable"))
 
-    proposal.refresh_from_db()
     line = proposal.lines.get()
     assert (line.billing_type, line.line_property, line.chargeable) == ("non_chargeable", "NONCHARGE", True)
     assert proposal.amount == Decimal("1600")
@@ -112,13 +106,8 @@ def test_it_makes_chargeability_on_the_proposal_follow_the_line_property(ledger,
 
 def test_it_posts_no_revenue_for_a_line_whose_property_is_not_chargeable(ledger, staging):
     LineProperty.objects.filter(legal_entity=ledger, code="CHARGEABLE").update(chargeable=False)
-    unbilled = staging.unbilled()
-    staging.receive(unbilled)
-    run()
-    staging.receive(staging.billed(unbilled, invoice="INV-900001"))
-    proposal = staging.header("INV-900001", count=1)
-    run()
-    proposal.refresh_from_db()
+
+    proposal = staging.invoice(staging.unbilled())
 
     assert (proposal.amount, proposal.lines.get().chargeable) == (0, False)
 
@@ -202,12 +191,7 @@ def test_it_posts_costs_to_the_balance_or_not_at_all_as_the_profile_says(ledger,
 
 def test_it_reverses_at_invoicing_only_the_wip_the_profile_accrued(ledger, staging):
     CostRevenueProfile.objects.filter(legal_entity=ledger, code="TM").update(accrue_revenue_hour=False)
-    unbilled = staging.unbilled()
-    staging.receive(unbilled)
-    run()
-    staging.receive(staging.billed(unbilled, invoice="INV-900001"))
-    proposal = staging.header("INV-900001", count=1)
-    run()
+    proposal = staging.invoice(staging.unbilled())
 
     invoice = posting.post_proposal(proposal_id=proposal.pk, by="test")
 
