@@ -27,6 +27,8 @@ MESSAGES = {
     "waiting": _("%(actual)s (%(date)s, %(amount)s %(currency)s): waiting: %(reason)s"),
     "in_error_journal": _("%(actual)s (%(date)s, %(amount)s %(currency)s): failed to post, in error journal "
                           "%(journal)s"),
+    "on_account_missing": _("milestone %(actual)s (%(date)s, %(amount)s %(currency)s): its on-account transaction "
+                            "has not arrived yet, or is not open"),
     "not_posted": _("%(actual)s (%(date)s, %(amount)s %(currency)s): not posted yet"),
     # Integration journal lines that failed to post (domain.md §4.8).
     "posting_setup_missing": _("Legal entity %(entity)s has no posting set-up."),

@@ -86,8 +86,7 @@ PAGES = [
     SetupPage("posting-setups", models.PostingSetup,
               ("legal_entity", "customer_balance", "invoiced_revenue", "wip_sales_value", "accrued_revenue", "cost",
                "cost_offset", "sales_tax"),
-              form_fields=("legal_entity", "customer_balance", "invoiced_revenue", "wip_sales_value",
-                           "accrued_revenue", "cost", "cost_offset", "sales_tax"), related=("legal_entity",)),
+              form_fields=("legal_entity", *models.PostingSetup.ACCOUNT_FIELDS), related=("legal_entity",)),
     SetupPage("customers", models.Customer, ("legal_entity", "number", "name", "payment_days", "sales_tax_group"),
               filters=("legal_entity",), related=("legal_entity",),
               form_fields=("legal_entity", "number", "name", "payment_days", "sales_tax_group")),
@@ -158,6 +157,7 @@ PAGES = [
               section=MASTER_DATA, can_add=False),
     SetupPage("on-account-transactions", models.OnAccountTransaction,
               ("contract_number", "line_name", "project_number", "name", "milestone_date", "amount", "currency",
-               "active"), filters=("contract_number", "active"), section=MASTER_DATA, can_add=False),
+               "status", "active"), filters=("contract_number", "status", "active"), section=MASTER_DATA,
+              can_add=False),
 ]
 BY_SLUG = {page.slug: page for page in PAGES}

@@ -75,7 +75,14 @@ class InvoiceProposalLine(models.Model):
     proposal = models.ForeignKey(InvoiceProposal, models.PROTECT, related_name="lines")
     # One proposal line per billed sale (BR-05): a second import cannot duplicate it.
     staging = models.OneToOneField("finance.ActualStaging", models.PROTECT, related_name="proposal_line")
-    project_transaction = models.ForeignKey("finance.ProjectTransaction", models.PROTECT, related_name="+")
+    # What the line invoices: a posted project transaction, or a milestone's on-account transaction.
+    project_transaction = models.ForeignKey("finance.ProjectTransaction", models.PROTECT, related_name="+",
+                                            null=True, blank=True)
+    on_account = models.ForeignKey("finance.OnAccountTransaction", models.PROTECT, related_name="proposal_lines",
+                                   null=True, blank=True)
+    # Where the line's revenue posts: invoiced revenue, or for a milestone the profile's on-account
+    # invoicing (WIP invoiced on account on the balance, or invoiced revenue on account), D49.
+    revenue_posting = models.CharField(_("revenue posting"), max_length=30, default="invoiced_revenue")
     transaction_class = models.CharField(_("transaction class"), max_length=20)
     billing_type = models.CharField(_("billing type"), max_length=20, default="chargeable")
     # The line property mapped from the billing type: only chargeable lines make revenue and tax; the
@@ -96,6 +103,9 @@ class InvoiceProposalLine(models.Model):
         ordering = ["pk"]
         verbose_name = _("proposal line")
         verbose_name_plural = _("proposal lines")
+        constraints = [models.CheckConstraint(
+            name="proposal_line_invoices_one_thing",
+            condition=models.Q(project_transaction__isnull=True) ^ models.Q(on_account__isnull=True))]
 
 
 class ProjectInvoice(models.Model):

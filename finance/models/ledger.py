@@ -40,10 +40,12 @@ class LedgerEntry(models.Model):
         COST = "cost", _("Project cost")
         COST_OFFSET = "cost_offset", _("Cost offset")
         WIP_COST_VALUE = "wip_cost_value", _("WIP cost value")
+        WIP_INVOICED_ON_ACCOUNT = "wip_invoiced_on_account", _("WIP invoiced on account")
+        INVOICED_REVENUE_ON_ACCOUNT = "invoiced_revenue_on_account", _("Invoiced revenue on account")
 
     voucher = models.ForeignKey(Voucher, models.PROTECT, related_name="entries")
     account = models.CharField(_("main account"), max_length=20)
-    posting_type = models.CharField(_("posting type"), max_length=20, choices=PostingType.choices)
+    posting_type = models.CharField(_("posting type"), max_length=30, choices=PostingType.choices)
     amount = MoneyField(_("amount"))
     currency = CurrencyField(_("currency"))
     accounting_amount = MoneyField(_("accounting amount"))

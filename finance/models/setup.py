@@ -75,9 +75,13 @@ class PostingSetup(models.Model):
     # Costs of a profile that posts them to the balance (domain.md §3.2); revenue accrual is the
     # profile's and the line property's (D44), no longer a flag here.
     wip_cost_value = models.CharField(_("WIP cost value"), max_length=20, blank=True)
+    # Milestones: per the profile's on-account invoicing (domain.md §2.9.4).
+    wip_invoiced_on_account = models.CharField(_("WIP invoiced on account"), max_length=20, blank=True)
+    invoiced_revenue_on_account = models.CharField(_("invoiced revenue on account"), max_length=20, blank=True)
 
     ACCOUNT_FIELDS = ("customer_balance", "invoiced_revenue", "wip_sales_value", "accrued_revenue", "cost",
-                      "cost_offset", "sales_tax", "wip_cost_value")
+                      "cost_offset", "sales_tax", "wip_cost_value", "wip_invoiced_on_account",
+                      "invoiced_revenue_on_account")
 
     class Meta:
         verbose_name = _("posting set-up")

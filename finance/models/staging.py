@@ -60,6 +60,8 @@ class ActualStaging(models.Model):
     transaction_category = models.CharField(_("transaction category"), max_length=100, blank=True)
     invoice_number = models.CharField(_("proforma invoice"), max_length=20, blank=True)
     invoiced_actual_id = models.UUIDField(_("invoiced unbilled actual"), null=True, blank=True)
+    # A milestone's billed sale names its milestone: the on-account transaction it invoices.
+    milestone_id = models.UUIDField(_("milestone"), null=True, blank=True)
     transaction_date = models.DateField(_("transaction date"))
     accounting_date = models.DateField(_("accounting date"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)

@@ -39,6 +39,20 @@ LINE_PROPERTY_ID = """CASE coalesce(nullif({row}.billing_type, ''), 'not_specifi
             WHEN 'not_specified' THEN ip.not_specified_line_property_id END"""
 
 
+# The cost and revenue profile of a project and contract in legal entity `le` (as `pr`): among the
+# rules whose profile has the billing method, the most specific wins (D43). Needs `prj`, the project.
+PROFILE_LATERAL = """LEFT JOIN LATERAL (
+        SELECT p.* FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
+         WHERE r.legal_entity_id = le.id AND p.billing_method = {method}
+           AND ((r.project_number <> '' AND r.project_number = {project})
+                OR (r.contract_number <> '' AND r.contract_number = {contract})
+                OR r.project_group_id = prj.project_group_id
+                OR (r.project_number = '' AND r.contract_number = '' AND r.project_group_id IS NULL))
+         ORDER BY CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
+                       WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END DESC, r.id
+         LIMIT 1) pr ON true"""
+
+
 def _per_class(column: str, *, fee: str | None = None, otherwise: str) -> str:
     """The profile's setting of `column` for the row's transaction class (hour, expense, item, fee)."""
     fee_sql = f"WHEN 'fee' THEN {fee}" if fee else ""
@@ -89,16 +103,8 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_
   LEFT JOIN finance_project prj ON prj.project_number = s.project_number
   LEFT JOIN finance_contractbillingrule br
     ON br.contract_number = s.contract_number AND br.line_name = s.contract_line_name AND br.active
-  LEFT JOIN LATERAL (
-        SELECT p.* FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
-         WHERE r.legal_entity_id = le.id AND p.billing_method = coalesce(br.billing_method, 'tm')
-           AND ((r.project_number <> '' AND r.project_number = s.project_number)
-                OR (r.contract_number <> '' AND r.contract_number = s.contract_number)
-                OR r.project_group_id = prj.project_group_id
-                OR (r.project_number = '' AND r.contract_number = '' AND r.project_group_id IS NULL))
-         ORDER BY CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
-                       WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END DESC, r.id
-         LIMIT 1) pr ON true
+  {PROFILE_LATERAL.format(project="s.project_number", contract="s.contract_number",
+                           method="coalesce(br.billing_method, 'tm')")}
   -- A date in a closed period moves to the first open period after it, if the entity allows (BR-24).
   LEFT JOIN LATERAL (
         SELECT p.id, p."end" FROM finance_fiscalperiod p
@@ -280,6 +286,11 @@ RETURNING s.id
 # A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a billed-sales
 # reversal from a correction: negative quantity, whatever its amount) once that transaction is invoiced.
 INVOICEABLE = "((s.quantity >= 0 AND t.status = 'posted') OR (s.quantity < 0 AND t.status = 'invoiced'))"
+# A milestone's billed sale invoices its on-account transaction while that is open; a milestone credit
+# (negative amount: milestones are only credited in full) once it is invoiced.
+ON_ACCOUNT_JOIN = """LEFT JOIN finance_onaccounttransaction oa
+    ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id AND oa.active
+   AND ((s.amount >= 0 AND oa.status = 'open') OR (s.amount < 0 AND oa.status = 'invoiced'))"""
 
 # A billed sale's line property: its own billing type mapped in the proposal's legal entity (D42).
 BILLED_LINE_PROPERTY_JOINS = f"""
@@ -290,13 +301,14 @@ BILLED_LINE_PROPERTY_JOINS = f"""
 PROPOSAL_READINESS_SQL = f"""
 SELECT p.id, p.number, p.expected_line_count,
        count(s.id) AS staged,
-       count(s.id) FILTER (WHERE t.id IS NULL) AS unposted,
+       count(s.id) FILTER (WHERE t.id IS NULL AND oa.id IS NULL) AS unposted,
        array_agg(DISTINCT coalesce(nullif(s.billing_type, ''), 'not_specified'))
            FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped
   FROM finance_invoiceproposal p
   LEFT JOIN finance_actualstaging s
     ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
+  {ON_ACCOUNT_JOIN}
   {BILLED_LINE_PROPERTY_JOINS}
  WHERE p.status = 'header_only' AND (%(only)s = '' OR p.number = %(only)s)
  GROUP BY p.id
@@ -305,14 +317,15 @@ SELECT p.id, p.number, p.expected_line_count,
 
 UNPOSTED_DETAIL_SQL = f"""
 SELECT s.invoice_number, s.dataverse_actual_id, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
-       u.status AS unbilled_status, u.wait_reason, uj.number AS error_journal
+       u.status AS unbilled_status, u.wait_reason, uj.number AS error_journal, s.milestone_id
   FROM finance_actualstaging s
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
+  {ON_ACCOUNT_JOIN}
   LEFT JOIN finance_actualstaging u ON u.dataverse_actual_id = s.invoiced_actual_id
   LEFT JOIN finance_integrationjournalline ul ON ul.staging_id = u.id AND ul.status = 'error'
   LEFT JOIN finance_integrationjournal uj ON uj.id = ul.journal_id
  WHERE s.invoice_number = ANY(%(numbers)s) AND s.transaction_type = 'billed_sales'
-   AND s.status IN ('received', 'waiting') AND t.id IS NULL
+   AND s.status IN ('received', 'waiting') AND t.id IS NULL AND oa.id IS NULL
  ORDER BY s.invoice_number, s.transaction_date
 """
 
@@ -325,24 +338,32 @@ TAX_RATE_JOINS = """
   LEFT JOIN finance_itemsalestaxgroup ig ON ig.legal_entity_id = le.id AND ig.code = {item_group}
   LEFT JOIN finance_taxrate tr ON tr.sales_tax_group_id = sg.id AND tr.item_tax_group_id = ig.id"""
 
-ITEM_TAX_GROUP = "coalesce(nullif(pc.item_tax_group, ''), le.default_item_tax_group, '')"
+ITEM_TAX_GROUP = "coalesce(nullif(pc.item_tax_group, ''), nullif(oa.item_tax_group, ''), le.default_item_tax_group, '')"
 
 CREATE_PROPOSAL_LINES_SQL = f"""
 INSERT INTO finance_invoiceproposalline (
-    proposal_id, staging_id, project_transaction_id, transaction_class, billing_type, line_property, chargeable,
-    transaction_date, quantity, price, amount, tax, currency, sales_tax_group, item_tax_group)
-SELECT p.id, s.id, t.id, s.transaction_class, s.billing_type, lp.code, lp.chargeable, s.transaction_date,
+    proposal_id, staging_id, project_transaction_id, on_account_id, revenue_posting, transaction_class, billing_type,
+    line_property, chargeable, transaction_date, quantity, price, amount, tax, currency, sales_tax_group,
+    item_tax_group)
+SELECT p.id, s.id, t.id, oa.id,
+       CASE WHEN oa.id IS NULL THEN 'invoiced_revenue' WHEN pr.on_account_invoicing = 'pl'
+            THEN 'invoiced_revenue_on_account' ELSE 'wip_invoiced_on_account' END,
+       s.transaction_class, s.billing_type, lp.code, lp.chargeable, s.transaction_date,
        s.quantity, s.price, s.amount, {LINE_TAX.format(line="s", chargeable="lp.chargeable")}, s.currency,
        coalesce(c.sales_tax_group, ''), {ITEM_TAX_GROUP}
   FROM finance_invoiceproposal p
   JOIN finance_actualstaging s ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales'
-  JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
+  LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
+  LEFT JOIN finance_onaccounttransaction oa ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id
   {BILLED_LINE_PROPERTY_JOINS}
+  -- a milestone's revenue posts as its fixed-price profile's on-account invoicing says (D49)
+  LEFT JOIN finance_project prj ON prj.project_number = oa.project_number
+  {PROFILE_LATERAL.format(project="oa.project_number", contract="oa.contract_number", method="'fp'")}
   LEFT JOIN finance_customer c ON c.legal_entity_id = le.id AND c.number = p.customer_number
   -- the item sales tax group of the transaction's project category, else the legal entity's default
   LEFT JOIN finance_projectcategory pc ON pc.legal_entity_id = le.id AND pc.code = t.category
   {TAX_RATE_JOINS.format(sales_group="c.sales_tax_group", item_group=ITEM_TAX_GROUP)}
- WHERE p.id = ANY(%(ready)s)
+ WHERE p.id = ANY(%(ready)s) AND (t.id IS NOT NULL OR oa.id IS NOT NULL)
  ORDER BY p.id, s.id
 ON CONFLICT (staging_id) DO NOTHING
 """
@@ -351,6 +372,9 @@ OPEN_PROPOSALS_SQL = [
     """UPDATE finance_projecttransaction t SET status = 'invoice_proposal'
          FROM finance_invoiceproposalline l
         WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s) AND t.status = 'posted'""",
+    """UPDATE finance_onaccounttransaction oa SET status = 'invoice_proposal'
+         FROM finance_invoiceproposalline l
+        WHERE l.on_account_id = oa.id AND l.proposal_id = ANY(%(ready)s) AND oa.status = 'open'""",
     """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p
@@ -444,10 +468,12 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
     if missing := [number for number, _code, params in blocked.values() if params is None]:
         cursor.execute(UNPOSTED_DETAIL_SQL, {"numbers": missing})
         details: dict[str, list[dict]] = {}
-        for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason, error_journal \
-                in cursor.fetchall():
+        for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason, error_journal, \
+                milestone in cursor.fetchall():
             item = {"actual": str(actual_id), "date": str(date), "amount": f"{amount:.2f}", "currency": currency}
-            if actual_id is None:
+            if milestone is not None:
+                code, item["actual"] = "on_account_missing", str(milestone)
+            elif actual_id is None:
                 # The billed sale is here, the connection naming what it invoices is not (yet).
                 code, item["actual"] = "missing_connection", str(billed_id)
             elif unbilled_status is None:

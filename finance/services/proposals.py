@@ -13,6 +13,7 @@ from ..models import (
     InvoiceProposal,
     ItemSalesTaxGroup,
     LegalEntity,
+    OnAccountTransaction,
     ProjectTransaction,
     SalesTaxGroup,
 )
@@ -57,6 +58,9 @@ def delete_all_lines(*, proposal_id: int, by: str) -> int:
                                       status=ProjectTransaction.Status.INVOICE_PROPOSAL).update(
         status=ProjectTransaction.Status.POSTED)
     ActualStaging.objects.filter(pk__in=lines.values("staging")).update(status=ActualStaging.Status.RECEIVED)
+    OnAccountTransaction.objects.filter(pk__in=lines.values("on_account"),
+                                        status=OnAccountTransaction.Status.INVOICE_PROPOSAL).update(
+        status=OnAccountTransaction.Status.OPEN)
     count, _deleted = lines.delete()
     proposal.status, proposal.amount, proposal.tax, proposal.lines_imported_at = (
         InvoiceProposal.Status.HEADER_ONLY, 0, 0, None)

@@ -37,6 +37,8 @@ ACCOUNTS = {
     "cost_offset": ("600900", "Payroll allocation (cost offset)"),
     "sales_tax": ("222200", "Sales tax payable"),
     "wip_cost_value": ("132100", "WIP – cost value"),
+    "wip_invoiced_on_account": ("132300", "WIP – invoiced on account"),
+    "invoiced_revenue_on_account": ("401300", "Invoiced revenue on account"),
 }
 CUSTOMERS = [("C-1001", "Fabrikam Ltd"), ("C-1002", "Contoso Pharmaceuticals")]
 # Fabrikam is tax-exempt (a reseller); Contoso pays the state's 8.25 % on services.

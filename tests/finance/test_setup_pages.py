@@ -56,10 +56,10 @@ def test_it_creates_a_ledger_account_and_refuses_a_duplicate_with_a_form_error(a
     entity = LegalEntity.objects.get(code="USPM")
     url = reverse("finance:setup_ledger_accounts_new")
 
-    response = accountant.post(url, {"legal_entity": entity.pk, "number": "132300", "name": "WIP on account"})
+    response = accountant.post(url, {"legal_entity": entity.pk, "number": "132900", "name": "WIP other"})
     assert response.status_code == 302
     count = LedgerAccount.objects.count()
-    again = accountant.post(url, {"legal_entity": entity.pk, "number": "132300", "name": "Twice"})
+    again = accountant.post(url, {"legal_entity": entity.pk, "number": "132900", "name": "Twice"})
 
     assert again.status_code == 200 and "already exists" in again.content.decode()
     assert LedgerAccount.objects.count() == count
