@@ -9,7 +9,9 @@ from . import models
 
 @admin.register(models.LegalEntity, models.LedgerAccount, models.PostingSetup, models.Customer,
                 models.ExchangeRate, models.NumberSequence, models.FiscalPeriod, models.SalesTaxGroup,
-                models.ItemSalesTaxGroup, models.TaxRate, models.ProjectGroup)
+                models.ItemSalesTaxGroup, models.TaxRate, models.ProjectGroup, models.LineProperty,
+                models.ProjectCategory, models.IntegrationParameters, models.CostRevenueProfile,
+                models.CostRevenueProfileRule)
 class SetupAdmin(admin.ModelAdmin):
     pass
 

@@ -8,6 +8,7 @@ from .models import (
     CustomerTransaction,
     ImportRun,
     IntegrationJournal,
+    IntegrationJournalLine,
     InvoiceProposal,
     InvoiceProposalLine,
     ProjectInvoice,
@@ -35,15 +36,29 @@ class ImportRunTable(tables.Table):
     class Meta:
         model = ImportRun
         fields = ("pk", "started_at", "finished_at", "status", "triggered_by", "proposal_number", "journal_lines",
-                  "proposal_lines", "waiting_rows", "message")
+                  "error_lines", "proposal_lines", "waiting_rows", "message")
 
 
 class JournalTable(tables.Table):
+    number = tables.Column(linkify=("finance:journal_detail", [tables.A("pk")]))
     line_count = tables.Column(verbose_name=_("lines"), attrs={"td": {"class": "number"}})
 
     class Meta:
         model = IntegrationJournal
-        fields = ("number", "legal_entity", "period", "status", "line_count", "posted_at")
+        fields = ("number", "legal_entity", "period", "status", "original_journal", "line_count", "posted_at")
+
+
+class JournalLineTable(tables.Table):
+    actual = ShortIdColumn(accessor="staging__dataverse_actual_id", verbose_name=_("Dataverse actual"))
+    quantity = QuantityColumn()
+    amount = MoneyColumn()
+    accounting_amount = MoneyColumn()
+    error = tables.Column(verbose_name=_("error"), orderable=False, empty_values=())
+
+    class Meta:
+        model = IntegrationJournalLine
+        fields = ("voucher", "actual", "transaction_type", "accounting_date", "category", "line_property", "profile",
+                  "ledger_posting", "quantity", "amount", "currency", "accounting_amount", "status", "error")
 
 
 class ProjectTransactionTable(tables.Table):
@@ -60,6 +75,7 @@ class ProjectTransactionTable(tables.Table):
 
 class ProposalTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    import_message = tables.Column(verbose_name=_("import message"), orderable=False, empty_values=())
     number = tables.Column(linkify=("finance:proposal_detail", [tables.A("pk")]))
     tax = MoneyColumn()
     amount = MoneyColumn()

@@ -8,6 +8,8 @@ urlpatterns = [
     path("imports/", views.ImportRunList.as_view(), name="imports"),
     path("imports/run/", views.import_run, name="import_run"),
     path("journals/", views.JournalList.as_view(), name="journals"),
+    path("journals/<int:pk>/", views.journal_detail, name="journal_detail"),
+    path("journals/<int:pk>/reset/", views.journal_reset, name="journal_reset"),
     path("transactions/", views.ProjectTransactionList.as_view(), name="transactions"),
     path("proposals/", views.ProposalList.as_view(), name="proposals"),
     path("proposals/post/", views.proposals_post, name="proposals_post"),
@@ -25,6 +27,9 @@ urlpatterns = [
     path("reports/ageing/", views.ageing, name="ageing"),
     path("reports/wip/", views.wip, name="wip"),
     path("setup/", views.setup_index, name="setup"),
+    path("setup/fiscal-periods/<int:pk>/close/", views.fiscal_period_close, name="fiscal_period_close"),
+    path("setup/fiscal-periods/<int:pk>/reopen/", views.fiscal_period_close, {"closed": False},
+         name="fiscal_period_reopen"),
 ]
 for page in setup_pages.PAGES:
     urlpatterns.append(path(f"setup/{page.slug}/", views.SetupList.for_page(page), name=f"setup_{page.name}"))

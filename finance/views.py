@@ -5,6 +5,7 @@ from datetime import date
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -20,6 +21,7 @@ from .forms import ProposalDatesForm
 from .models import (
     ActualStaging,
     CustomerTransaction,
+    FiscalPeriod,
     ImportIssue,
     ImportRun,
     IntegrationJournal,
@@ -28,10 +30,11 @@ from .models import (
     ProjectTransaction,
     Voucher,
 )
-from .services import importing, posting, proposals
+from .services import importing, journals, posting, proposals, setup
 from .tables import (
     CustomerTransactionTable,
     ImportRunTable,
+    JournalLineTable,
     JournalTable,
     ProjectInvoiceTable,
     ProjectTransactionTable,
@@ -123,6 +126,24 @@ def proposal_detail(request, pk):
                   {"proposal": proposal, "lines": lines, "invoice": invoice, "title": proposal.number, "dates": dates})
 
 
+@permission_required("finance.view_integrationjournal", raise_exception=True)
+def journal_detail(request, pk):
+    journal = get_object_or_404(IntegrationJournal, pk=pk)
+    lines = JournalLineTable(journal.lines.select_related("staging"))
+    RequestConfig(request, paginate={"per_page": 100, **LAZY_PAGES}).configure(lines)
+    return render(request, "finance/journal_detail.html", {"journal": journal, "lines": lines,
+                                                           "title": journal.number})
+
+
+@require_POST
+@permission_required("finance.reset_journal", raise_exception=True)
+def journal_reset(request, pk):
+    get_object_or_404(IntegrationJournal, pk=pk)
+    return run_action(request, lambda: journals.reset_journal_to_draft(journal_id=pk, by=_who(request)),
+                      success=_("Journal reset to draft: the next Import from staging posts its lines."),
+                      fallback="finance:journals")
+
+
 @permission_required("finance.view_voucher", raise_exception=True)
 def voucher_detail(request, pk):
     voucher = get_object_or_404(Voucher, pk=pk)
@@ -142,10 +163,10 @@ def _who(request) -> str:
 def import_run(request):
     return run_action(
         request, lambda: importing.import_from_staging(triggered_by=_who(request)),
-        success=lambda run: _("Import run %(pk)s: %(status)s; %(journal)d journal lines posted, %(lines)d proposal "
-                              "lines created, %(waiting)d rows waiting.")
+        success=lambda run: _("Import run %(pk)s: %(status)s; %(journal)d journal lines posted, %(errors)d moved to "
+                              "an error journal, %(lines)d proposal lines created, %(waiting)d rows waiting.")
         % {"pk": run.pk, "status": run.get_status_display(), "journal": run.journal_lines,
-           "lines": run.proposal_lines, "waiting": run.waiting_rows},
+           "errors": run.error_lines, "lines": run.proposal_lines, "waiting": run.waiting_rows},
         fallback="finance:imports",
     )
 
@@ -303,11 +324,22 @@ def setup_edit(request, page, pk=None):
     instance = get_object_or_404(page.model, pk=pk) if pk else None
     form = page.form_class()(request.POST or None, instance=instance)
     if request.method == "POST" and form.is_valid():
-        record = form.save()
+        with transaction.atomic(using="finance"):
+            record = form.save()
+            if instance is None and page.after_create:
+                page.after_create(record)
         messages.success(request, _("%(what)s %(record)s saved.") % {
             "what": page.model._meta.verbose_name.capitalize(), "record": record})
         return redirect(f"finance:setup_{page.name}")
     title = (_("Edit %(what)s %(record)s") % {"what": page.model._meta.verbose_name, "record": instance}
              if instance else _("New %(what)s") % {"what": page.model._meta.verbose_name})
-    return render(request, "finance/setup_form.html", {"title": title, "form": form, "page": page,
-                                                       "record": instance})
+    return render(request, page.form_template, {"title": title, "form": form, "page": page, "record": instance})
+
+
+@require_POST
+@permission_required("finance.change_fiscalperiod", raise_exception=True)
+def fiscal_period_close(request, pk, closed=True):
+    period = get_object_or_404(FiscalPeriod, pk=pk)
+    return run_action(request, lambda: setup.set_period_closed(period_id=pk, closed=closed, by=_who(request)),
+                      success=(_("Period %(period)s closed.") if closed else _("Period %(period)s reopened."))
+                      % {"period": period}, fallback="finance:setup_fiscal_periods")

@@ -27,7 +27,8 @@ _FINANCE_VIEW = [
 _FINANCE_SETUP = [
     f"finance.{action}_{m}"
     for m in ("legalentity", "ledgeraccount", "postingsetup", "customer", "exchangerate", "salestaxgroup",
-              "itemsalestaxgroup", "taxrate", "fiscalperiod", "projectgroup")
+              "itemsalestaxgroup", "taxrate", "fiscalperiod", "projectgroup", "lineproperty", "projectcategory",
+              "integrationparameters", "costrevenueprofile", "costrevenueprofilerule")
     for action in ("view", "add", "change")
 ]
 _FINANCE_MASTER_DATA = [
@@ -51,6 +52,7 @@ ROLES: dict[str, list[str]] = {
         *_FINANCE_SETUP,
         *_FINANCE_MASTER_DATA,
         "finance.change_project",
+        "finance.reset_journal",
         "finance.run_import",
         "finance.post_proposal",
         "dataverse.view_actual",

@@ -10,7 +10,18 @@ from django.contrib.auth.models import User
 from django.urls import reverse
 
 from dataverse.models import Actual, Invoice, InvoiceLineDetail, ProjectContract, TimeEntry
-from finance.models import ImportRun, InvoiceProposal, ProjectInvoice, Voucher
+from finance import setup_pages
+from finance.models import (
+    ExchangeRate,
+    FiscalPeriod,
+    ImportRun,
+    IntegrationJournal,
+    InvoiceProposal,
+    LegalEntity,
+    ProjectInvoice,
+    Voucher,
+)
+from finance.services import inbound
 from projinv.dualwrite.models import DataverseChange, MapState
 
 from .helpers import post, run_pipeline_to_proposal
@@ -33,6 +44,7 @@ PAGES = [
     ("finance:staging", None, {ACC, INT}),
     ("finance:imports", None, {ACC, INT}),
     ("finance:journals", None, {ACC}),
+    ("finance:journal_detail", "journal", {ACC}),
     ("finance:transactions", None, {ACC}),
     ("finance:proposals", None, {ACC, AR}),
     ("finance:proposal_detail", "proposal", {ACC, AR}),
@@ -43,6 +55,10 @@ PAGES = [
     ("finance:trial_balance", None, {ACC, AR}),
     ("finance:ageing", None, {ACC, AR}),
     ("finance:wip", None, {ACC}),
+    ("finance:setup", None, {ACC}),
+    *[(f"finance:setup_{page.name}", None, {ACC}) for page in setup_pages.PAGES],
+    *[(f"finance:setup_{p.name}_new", None, {ACC}) for p in setup_pages.PAGES if p.editable and p.can_add],
+    *[(f"finance:setup_{p.name}_edit", f"setup_{p.name}", {ACC}) for p in setup_pages.PAGES if p.editable],
     ("dualwrite:overview", None, {INT}),
     ("dualwrite:errors", None, {INT}),
     ("dualwrite:activity", None, {INT}),
@@ -71,6 +87,9 @@ ACTIONS = [
     ("finance:proposal_delete_lines", "proposal", {ACC, AR}),
     ("finance:proposal_dates", "proposal", {ACC, AR}),
     ("finance:proposal_tax_groups", "proposal", {ACC, AR}),
+    ("finance:journal_reset", "journal", {ACC}),
+    ("finance:fiscal_period_close", "setup_fiscal_periods", {ACC}),
+    ("finance:fiscal_period_reopen", "setup_fiscal_periods", {ACC}),
     ("dualwrite:retry", None, {INT}),
     ("dualwrite:retry_all", None, {INT}),
     ("dualwrite:take", None, {INT}),
@@ -98,7 +117,20 @@ def objects(world, db):
         "draft_detail": {"pk": draft.details.first().pk},
         "contract_pk": {"pk": ProjectContract.objects.get(number="PC-1002").pk},
         "number": {"number": invoice.number}, "map": {"code": "msdyn_actuals"},
+        "journal": {"pk": IntegrationJournal.objects.first().pk}, **setup_records(),
     }
+
+
+def setup_records() -> dict:
+    """One record of each editable set-up page; the demo seeds most, the rest are made here."""
+    inbound.receive_projects(rows=[{"project_number": "PRJ-1001", "name": "ERP", "legal_entity": "USPM",
+                                    "modified_on": "2026-01-01T00:00:00+00:00"}])
+    ExchangeRate.objects.get_or_create(from_currency="EUR", to_currency="USD", valid_from="2026-01-01",
+                                       defaults={"rate": "1.1"})
+    FiscalPeriod.objects.get_or_create(legal_entity=LegalEntity.objects.get(code="USPM"), start="2099-01-01",
+                                       defaults={"name": "2099-01", "end": "2099-01-31"})
+    return {f"setup_{page.name}": {"pk": page.model.objects.order_by("pk").values_list("pk", flat=True).first()}
+            for page in setup_pages.PAGES if page.editable}
 
 
 class FormNesting(HTMLParser):

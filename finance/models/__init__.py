@@ -10,6 +10,15 @@ from .master import (
     ProjectGroup,
     TransactionCategory,
 )
+from .projops import (
+    BillingType,
+    CategoryType,
+    CostRevenueProfile,
+    CostRevenueProfileRule,
+    IntegrationParameters,
+    LineProperty,
+    ProjectCategory,
+)
 from .setup import (
     Customer,
     ExchangeRate,
@@ -30,5 +39,6 @@ __all__ = [
     "FiscalPeriod", "ItemSalesTaxGroup", "SalesTaxGroup", "TaxRate",
     "LedgerAccount", "LegalEntity", "NumberSequence", "PostingSetup", "ActualStaging", "ImportIssue", "ImportRun",
     "TransactionConnectionStaging", "ContractBillingRule", "FundingSource", "OnAccountTransaction", "Project",
-    "ProjectContract", "ProjectGroup", "TransactionCategory",
+    "ProjectContract", "ProjectGroup", "TransactionCategory", "BillingType", "CategoryType", "CostRevenueProfile",
+    "CostRevenueProfileRule", "IntegrationParameters", "LineProperty", "ProjectCategory",
 ]

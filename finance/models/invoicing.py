@@ -8,6 +8,8 @@ from django.utils.translation import gettext_lazy as _
 from projinv.domain import InvalidTransition
 from projinv.money import CurrencyField, MoneyField
 
+from .. import messages
+
 
 class InvoiceProposal(models.Model):
     class Status(models.TextChoices):
@@ -31,7 +33,9 @@ class InvoiceProposal(models.Model):
     amount = MoneyField(_("amount"))  # Σ line amounts; 0.00 until the lines are imported
     tax = MoneyField(_("sales tax"))
     status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.HEADER_ONLY)
-    import_message = models.TextField(_("import message"), blank=True)
+    # Why the last import made no lines: a message code and its parameters, shown translated (D48).
+    import_code = models.CharField(_("import message"), max_length=40, blank=True)
+    import_params = models.JSONField(_("import message details"), default=dict, blank=True)
     lines_imported_at = models.DateTimeField(_("lines imported"), null=True, blank=True)
     received_at = models.DateTimeField(_("received"), auto_now_add=True)
     posted_at = models.DateTimeField(_("posted"), null=True, blank=True)
@@ -48,6 +52,10 @@ class InvoiceProposal(models.Model):
 
     def get_absolute_url(self):
         return reverse("finance:proposal_detail", args=[self.pk])
+
+    @property
+    def import_message(self) -> str:
+        return messages.render(self.import_code, self.import_params)
 
     @property
     def total(self):
@@ -67,10 +75,20 @@ class InvoiceProposalLine(models.Model):
     proposal = models.ForeignKey(InvoiceProposal, models.PROTECT, related_name="lines")
     # One proposal line per billed sale (BR-05): a second import cannot duplicate it.
     staging = models.OneToOneField("finance.ActualStaging", models.PROTECT, related_name="proposal_line")
-    project_transaction = models.ForeignKey("finance.ProjectTransaction", models.PROTECT, related_name="+")
+    # What the line invoices: a posted project transaction, or a milestone's on-account transaction.
+    project_transaction = models.ForeignKey("finance.ProjectTransaction", models.PROTECT, related_name="+",
+                                            null=True, blank=True)
+    on_account = models.ForeignKey("finance.OnAccountTransaction", models.PROTECT, related_name="proposal_lines",
+                                   null=True, blank=True)
+    # Where the line's revenue posts: invoiced revenue, or for a milestone the profile's on-account
+    # invoicing (WIP invoiced on account on the balance, or invoiced revenue on account), D49.
+    revenue_posting = models.CharField(_("revenue posting"), max_length=30, default="invoiced_revenue")
     transaction_class = models.CharField(_("transaction class"), max_length=20)
-    # Line property: only chargeable lines make revenue; the others show on the invoice at no charge.
     billing_type = models.CharField(_("billing type"), max_length=20, default="chargeable")
+    # The line property mapped from the billing type: only chargeable lines make revenue and tax; the
+    # others show on the invoice at no charge (D22, D42).
+    line_property = models.CharField(_("line property"), max_length=20, blank=True)
+    chargeable = models.BooleanField(_("chargeable"), default=True)
     transaction_date = models.DateField(_("date"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
     price = MoneyField(_("sales price"))
@@ -85,6 +103,9 @@ class InvoiceProposalLine(models.Model):
         ordering = ["pk"]
         verbose_name = _("proposal line")
         verbose_name_plural = _("proposal lines")
+        constraints = [models.CheckConstraint(
+            name="proposal_line_invoices_one_thing",
+            condition=models.Q(project_transaction__isnull=True) ^ models.Q(on_account__isnull=True))]
 
 
 class ProjectInvoice(models.Model):

@@ -120,7 +120,13 @@ class TransactionCategory(MasterData):
 
 
 class OnAccountTransaction(MasterData):
-    """One per Dataverse fixed-price milestone (domain.md §2.1.5)."""
+    """One per Dataverse fixed-price milestone (domain.md §2.1.5). Its status and item sales tax
+    group are finance's own: an incoming change never touches them."""
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("Open")
+        INVOICE_PROPOSAL = "invoice_proposal", _("Invoice proposal")
+        INVOICED = "invoiced", _("Invoiced")
 
     milestone_id = models.UUIDField(_("milestone"), unique=True)
     contract_number = models.CharField(_("project contract"), max_length=20)
@@ -131,6 +137,8 @@ class OnAccountTransaction(MasterData):
     milestone_date = models.DateField(_("milestone date"))
     amount = MoneyField(_("amount"))
     currency = CurrencyField(_("currency"))
+    status = models.CharField(_("status"), max_length=20, choices=Status.choices, default=Status.OPEN)
+    item_tax_group = models.CharField(_("item sales tax group"), max_length=20, blank=True)
 
     class Meta:
         ordering = ["contract_number", "milestone_date"]

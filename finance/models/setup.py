@@ -1,5 +1,6 @@
 """Accounting set-up: legal entities, accounts, posting set-up, customers, rates (domain.md §2.0, §3.2)."""
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
@@ -71,11 +72,33 @@ class PostingSetup(models.Model):
     cost = models.CharField(_("cost"), max_length=20)
     cost_offset = models.CharField(_("cost offset (payroll allocation)"), max_length=20)
     sales_tax = models.CharField(_("sales tax payable"), max_length=20)
-    accrue_revenue = models.BooleanField(_("accrue revenue"), default=True)
+    # Costs of a profile that posts them to the balance (domain.md §3.2); revenue accrual is the
+    # profile's and the line property's (D44), no longer a flag here.
+    wip_cost_value = models.CharField(_("WIP cost value"), max_length=20, blank=True)
+    # Milestones: per the profile's on-account invoicing (domain.md §2.9.4).
+    wip_invoiced_on_account = models.CharField(_("WIP invoiced on account"), max_length=20, blank=True)
+    invoiced_revenue_on_account = models.CharField(_("invoiced revenue on account"), max_length=20, blank=True)
+
+    ACCOUNT_FIELDS = ("customer_balance", "invoiced_revenue", "wip_sales_value", "accrued_revenue", "cost",
+                      "cost_offset", "sales_tax", "wip_cost_value", "wip_invoiced_on_account",
+                      "invoiced_revenue_on_account")
 
     class Meta:
         verbose_name = _("posting set-up")
         verbose_name_plural = _("posting set-ups")
+
+    def __str__(self):
+        return str(self.legal_entity)
+
+    def clean(self):
+        if not self.legal_entity_id:
+            return
+        known = set(LedgerAccount.objects.filter(legal_entity_id=self.legal_entity_id).values_list("number", flat=True))
+        errors = {name: _("Main account %(account)s is not in the chart of accounts of this legal entity.")
+                  % {"account": getattr(self, name)}
+                  for name in self.ACCOUNT_FIELDS if getattr(self, name) and getattr(self, name) not in known}
+        if errors:
+            raise ValidationError(errors)
 
 
 class SalesTaxGroup(models.Model):
@@ -125,6 +148,14 @@ class TaxRate(models.Model):
             models.CheckConstraint(condition=models.Q(percent__gte=0), name="tax_rate_not_negative"),
         ]
 
+    def __str__(self):
+        return f"{self.sales_tax_group} / {self.item_tax_group}: {self.percent} %"
+
+    def clean(self):
+        if (self.sales_tax_group_id and self.item_tax_group_id
+                and self.sales_tax_group.legal_entity_id != self.item_tax_group.legal_entity_id):
+            raise ValidationError(_("Both groups must belong to the same legal entity."))
+
 
 class Customer(models.Model):
     legal_entity = models.ForeignKey(LegalEntity, models.PROTECT, related_name="customers")
@@ -140,6 +171,11 @@ class Customer(models.Model):
 
     def __str__(self):
         return f"{self.number} {self.name}"
+
+    def clean(self):
+        if self.sales_tax_group and self.legal_entity_id and not SalesTaxGroup.objects.filter(
+                legal_entity_id=self.legal_entity_id, code=self.sales_tax_group).exists():
+            raise ValidationError({"sales_tax_group": _("There is no such sales tax group in this legal entity.")})
 
 
 class ExchangeRate(models.Model):

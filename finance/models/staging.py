@@ -5,6 +5,8 @@ from django.utils.translation import gettext_lazy as _
 
 from projinv.money import CurrencyField, MoneyField
 
+from .. import messages
+
 
 class TransactionType(models.TextChoices):
     """Finance's reading of the Dataverse transaction types it receives."""
@@ -26,6 +28,7 @@ class ActualStaging(models.Model):
     class Status(models.TextChoices):
         RECEIVED = "received", _("Received")
         WAITING = "waiting", _("Waiting")  # blocked; the reason says why, the next run retries
+        JOURNALIZED = "journalized", _("Journalized")  # on a journal line not posted yet (or in error)
         POSTED = "posted", _("Posted")  # cost / unbilled: journalized and posted
         PROPOSAL_LINE = "proposal_line", _("Proposal line created")  # billed sales
         INVOICED = "invoiced", _("Invoiced")
@@ -35,6 +38,11 @@ class ActualStaging(models.Model):
         POSTING_SETUP_MISSING = "posting_setup_missing", _("The legal entity has no posting set-up")
         EXCHANGE_RATE_MISSING = "exchange_rate_missing", _("No exchange rate for the currency on the accounting date")
         PERIOD_CLOSED = "period_closed", _("No open fiscal period for the accounting date")
+        PARAMETERS_MISSING = "parameters_missing", _("The legal entity has no Project Operations parameters")
+        LINE_PROPERTY_MISSING = "line_property_missing", _("No line property is mapped to the billing type")
+        CATEGORY_MISSING = "category_missing", _(
+            "No project category for the transaction category, and no default for the transaction type")
+        PROFILE_MISSING = "profile_missing", _("No cost and revenue profile rule applies to the project")
 
     PENDING = (Status.RECEIVED, Status.WAITING)
 
@@ -49,8 +57,11 @@ class ActualStaging(models.Model):
     customer_number = models.CharField(_("customer"), max_length=20, blank=True)
     resource_name = models.CharField(_("resource"), max_length=200, blank=True)
     role_name = models.CharField(_("role"), max_length=100, blank=True)
+    transaction_category = models.CharField(_("transaction category"), max_length=100, blank=True)
     invoice_number = models.CharField(_("proforma invoice"), max_length=20, blank=True)
     invoiced_actual_id = models.UUIDField(_("invoiced unbilled actual"), null=True, blank=True)
+    # A milestone's billed sale names its milestone: the on-account transaction it invoices.
+    milestone_id = models.UUIDField(_("milestone"), null=True, blank=True)
     transaction_date = models.DateField(_("transaction date"))
     accounting_date = models.DateField(_("accounting date"))
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
@@ -133,6 +144,7 @@ class ImportRun(models.Model):
     triggered_by = models.CharField(_("triggered by"), max_length=150)
     proposal_number = models.CharField(_("only proposal"), max_length=20, blank=True)
     journal_lines = models.PositiveIntegerField(_("journal lines posted"), default=0)
+    error_lines = models.PositiveIntegerField(_("journal lines in error"), default=0)
     proposal_lines = models.PositiveIntegerField(_("proposal lines created"), default=0)
     waiting_rows = models.PositiveIntegerField(_("rows waiting"), default=0)
     message = models.TextField(_("message"), blank=True)
@@ -149,10 +161,18 @@ class ImportIssue(models.Model):
 
     run = models.ForeignKey(ImportRun, models.CASCADE, related_name="issues")
     proposal_number = models.CharField(_("proposal"), max_length=20)
-    message = models.TextField(_("message"))
+    # What is missing, as a message code and its parameters, translated when shown (D48); `message`
+    # holds free text only (older issues, or ones written by hand).
+    code = models.CharField(_("message code"), max_length=40, blank=True)
+    params = models.JSONField(_("message details"), default=dict, blank=True)
+    message = models.TextField(_("message"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["-pk"]
         verbose_name = _("import issue")
         verbose_name_plural = _("import issues")
+
+    @property
+    def text(self) -> str:
+        return messages.render(self.code, self.params) if self.code else self.message

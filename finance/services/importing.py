@@ -3,11 +3,13 @@
 One single-flight run (a PostgreSQL advisory lock, BR-05) made of a few set-based statements on
 the finance database (design.md §6); the work does not loop over rows in Python.
 
-1. Pending cost and unbilled-sales rows get their exchange rate; rows whose set-up is missing
-   wait with a reason and are taken by the next run once the set-up is fixed.
+1. Pending cost and unbilled-sales rows get their exchange rate, line property, project category
+   and cost and revenue profile; rows whose set-up is missing wait with a reason and are taken by
+   the next run once the set-up is fixed.
 2. The others become integration journal lines (one per actual, a voucher each, journals per
-   legal entity and month) and are posted: vouchers, ledger entries, project transactions, and
-   the accounting details on the staging rows, which the bridge carries back to Dataverse.
+   legal entity and period unit) and every draft line is posted: vouchers, ledger entries, project
+   transactions, and the accounting details on the staging rows, which the bridge carries back to
+   Dataverse. A line that cannot post moves to an error journal until a person resets it (D46).
 3. Each proposal still without lines gets all its lines in one statement when every billed sale
    of its invoice is staged, the count matches what Dataverse declared and every unbilled sale
    they invoice is posted (BR-03, BR-04); otherwise none, and an issue says what is missing.
@@ -18,9 +20,9 @@ import logging
 
 from django.db import connections, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
-from ..models import ActualStaging, ImportIssue, ImportRun, InvoiceProposal
+from ..models import ImportIssue, ImportRun, InvoiceProposal
+from ..models.projops import CATEGORY_TYPE_SQL
 from ..signals import accounting_details_ready
 
 log = logging.getLogger(__name__)
@@ -28,20 +30,81 @@ log = logging.getLogger(__name__)
 # The advisory lock key of Import from staging ("projinv-import" as a 63-bit number).
 IMPORT_LOCK = 0x70726F6A696E76
 
-CLASSIFY_SQL = """
+# The line property of a row: the legal entity's mapping of its billing type (blank: Not specified).
+LINE_PROPERTY_ID = """CASE coalesce(nullif({row}.billing_type, ''), 'not_specified')
+            WHEN 'chargeable' THEN ip.chargeable_line_property_id
+            WHEN 'non_chargeable' THEN ip.non_chargeable_line_property_id
+            WHEN 'complimentary' THEN ip.complimentary_line_property_id
+            WHEN 'not_available' THEN ip.not_available_line_property_id
+            WHEN 'not_specified' THEN ip.not_specified_line_property_id END"""
+
+
+# The cost and revenue profile of a project and contract in legal entity `le` (as `pr`): among the
+# rules whose profile has the billing method, the most specific wins (D43). Needs `prj`, the project.
+PROFILE_LATERAL = """LEFT JOIN LATERAL (
+        SELECT p.* FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
+         WHERE r.legal_entity_id = le.id AND p.billing_method = {method}
+           AND ((r.project_number <> '' AND r.project_number = {project})
+                OR (r.contract_number <> '' AND r.contract_number = {contract})
+                OR r.project_group_id = prj.project_group_id
+                OR (r.project_number = '' AND r.contract_number = '' AND r.project_group_id IS NULL))
+         ORDER BY CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
+                       WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END DESC, r.id
+         LIMIT 1) pr ON true"""
+
+
+def _per_class(column: str, *, fee: str | None = None, otherwise: str) -> str:
+    """The profile's setting of `column` for the row's transaction class (hour, expense, item, fee)."""
+    fee_sql = f"WHEN 'fee' THEN {fee}" if fee else ""
+    return (f"CASE s.transaction_class WHEN 'time' THEN pr.{column}_hour WHEN 'expense' THEN pr.{column}_expense "
+            f"WHEN 'material' THEN pr.{column}_item {fee_sql} ELSE {otherwise} END")
+
+
+CLASSIFY_SQL = f"""
 CREATE TEMP TABLE import_batch ON COMMIT DROP AS
-SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency,
-       coalesce(rolled.start, s.accounting_date) AS accounting_date,
-       date_trunc('month', coalesce(rolled.start, s.accounting_date))::date AS period,
+SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_date,
+       -- journals group lines by the parameters' period unit (domain.md §2.3.4); All: one per run
+       CASE ip.period_unit WHEN 'days' THEN d.accounting_date
+            WHEN 'years' THEN date_trunc('year', d.accounting_date)::date
+            WHEN 'all' THEN NULL
+            ELSE date_trunc('month', d.accounting_date)::date END AS period,
        CASE WHEN s.currency = le.accounting_currency THEN 1::numeric ELSE x.rate END AS rate,
+       pc.code AS category, lp.code AS line_property, pr.code AS profile,
+       CASE WHEN s.transaction_type = 'cost' THEN
+                 CASE {_per_class("post_costs", otherwise="'no_ledger'")}
+                      WHEN 'pl' THEN 'cost_pl' WHEN 'balance' THEN 'cost_balance' ELSE 'none' END
+            -- revenue accrues where both the profile (for the type) and the line property say so (D44)
+            WHEN lp.accrue_revenue AND {_per_class("accrue_revenue", fee="pr.accrue_revenue_fee", otherwise="false")}
+                 THEN 'accrued_revenue'
+            ELSE 'none' END AS ledger_posting,
        CASE WHEN le.id IS NULL THEN 'legal_entity_missing'
             WHEN ps.id IS NULL THEN 'posting_setup_missing'
+            WHEN ip.id IS NULL THEN 'parameters_missing'
+            WHEN lp.id IS NULL THEN 'line_property_missing'
+            WHEN pc.id IS NULL THEN 'category_missing'
+            WHEN pr.id IS NULL THEN 'profile_missing'
             WHEN closed.id IS NOT NULL AND rolled.start IS NULL THEN 'period_closed'
             WHEN s.currency <> le.accounting_currency AND x.rate IS NULL THEN 'exchange_rate_missing'
        END AS wait_reason
   FROM finance_actualstaging s
   LEFT JOIN finance_legalentity le ON le.code = s.legal_entity
   LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
+  LEFT JOIN finance_integrationparameters ip ON ip.legal_entity_id = le.id
+  LEFT JOIN finance_lineproperty lp ON lp.id = {LINE_PROPERTY_ID.format(row="s")}
+  -- the project category of the transaction category in this legal entity, else the default (§2.3.4)
+  LEFT JOIN finance_projectcategory matched
+    ON matched.legal_entity_id = le.id AND s.transaction_category <> ''
+   AND matched.transaction_category = s.transaction_category
+   AND matched.category_type = {CATEGORY_TYPE_SQL.format(cls="s.transaction_class")}
+  LEFT JOIN finance_projectcategory pc ON pc.id = coalesce(matched.id, CASE s.transaction_class
+            WHEN 'time' THEN ip.hour_category_id WHEN 'expense' THEN ip.expense_category_id
+            WHEN 'material' THEN ip.item_category_id WHEN 'fee' THEN ip.fee_category_id END)
+  -- the cost and revenue profile: the most specific rule of the row's billing method wins (D43)
+  LEFT JOIN finance_project prj ON prj.project_number = s.project_number
+  LEFT JOIN finance_contractbillingrule br
+    ON br.contract_number = s.contract_number AND br.line_name = s.contract_line_name AND br.active
+  {PROFILE_LATERAL.format(project="s.project_number", contract="s.contract_number",
+                           method="coalesce(br.billing_method, 'tm')")}
   -- A date in a closed period moves to the first open period after it, if the entity allows (BR-24).
   LEFT JOIN LATERAL (
         SELECT p.id, p."end" FROM finance_fiscalperiod p
@@ -51,10 +114,11 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency,
         SELECT min(p.start) AS start FROM finance_fiscalperiod p
          WHERE le.roll_to_open_period AND closed.id IS NOT NULL AND p.legal_entity_id = le.id AND NOT p.closed
            AND p.start > closed."end") rolled ON true
+ CROSS JOIN LATERAL (SELECT coalesce(rolled.start, s.accounting_date) AS accounting_date) d
   LEFT JOIN LATERAL (
         SELECT r.rate FROM finance_exchangerate r
          WHERE r.from_currency = s.currency AND r.to_currency = le.accounting_currency
-           AND r.valid_from <= coalesce(rolled.start, s.accounting_date)
+           AND r.valid_from <= d.accounting_date
          ORDER BY r.valid_from DESC LIMIT 1) x ON true
  WHERE s.status IN ('received', 'waiting') AND s.transaction_type IN ('cost', 'unbilled_sales')
 """
@@ -65,9 +129,10 @@ UPDATE finance_actualstaging s SET status = 'waiting', wait_reason = b.wait_reas
 """
 
 CREATE_JOURNALS_SQL = """
-INSERT INTO finance_integrationjournal (number, legal_entity, period, status, run_id, created_at, posted_at)
-SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_entity, g.period, 'posted',
-       %(run)s, now(), now()
+INSERT INTO finance_integrationjournal (number, legal_entity, period, status, run_id, created_at, original_journal,
+                                        reset_by)
+SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_entity, g.period, 'draft',
+       %(run)s, now(), '', ''
   FROM (SELECT DISTINCT legal_entity, period FROM import_batch WHERE wait_reason IS NULL
          ORDER BY legal_entity, period) g
 """
@@ -75,24 +140,86 @@ SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_e
 CREATE_LINES_SQL = """
 INSERT INTO finance_integrationjournalline (
     journal_id, staging_id, voucher, transaction_type, transaction_date, accounting_date, quantity, amount,
-    currency, exchange_rate, accounting_amount)
+    currency, exchange_rate, accounting_amount, category, line_property, profile, ledger_posting, status,
+    error_code, error_params)
 SELECT j.id, s.id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0'), s.transaction_type,
        s.transaction_date, b.accounting_date, s.quantity, s.amount, s.currency, b.rate,
-       projinv_round_money(s.amount * b.rate, b.accounting_currency)
+       projinv_round_money(s.amount * b.rate, b.accounting_currency), b.category, b.line_property, b.profile,
+       b.ledger_posting, 'draft', '', '{}'
   FROM import_batch b
   JOIN finance_actualstaging s ON s.id = b.staging_id
   JOIN finance_integrationjournal j
-    ON j.run_id = %(run)s AND j.legal_entity = b.legal_entity AND j.period = b.period
+    ON j.run_id = %(run)s AND j.legal_entity = b.legal_entity AND j.period IS NOT DISTINCT FROM b.period
  WHERE b.wait_reason IS NULL
  ORDER BY s.id
 ON CONFLICT (staging_id) DO NOTHING
 """
 
-# The posting: one voucher per line that reaches the ledger; cost always, unbilled sales when the
-# legal entity accrues revenue (WIP sales value against accrued revenue).
-RUN_LINES = """
+MARK_JOURNALIZED_SQL = """
+UPDATE finance_actualstaging s SET status = 'journalized', wait_reason = ''
+  FROM finance_integrationjournalline l JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+ WHERE s.id = l.staging_id
+"""
+
+# The two ledger entries of a line, as its profile and line property decided when it was journalized
+# (cost to profit and loss or to WIP cost value; WIP sales value against accrued revenue).
+LINE_ENTRIES = """
+ CROSS JOIN LATERAL (VALUES
+       (CASE l.ledger_posting WHEN 'cost_pl' THEN ps.cost WHEN 'cost_balance' THEN ps.wip_cost_value
+             ELSE ps.wip_sales_value END,
+        CASE l.ledger_posting WHEN 'cost_pl' THEN 'cost' WHEN 'cost_balance' THEN 'wip_cost_value'
+             ELSE 'wip_sales_value' END, 1),
+       (CASE WHEN l.transaction_type = 'cost' THEN ps.cost_offset ELSE ps.accrued_revenue END,
+        CASE WHEN l.transaction_type = 'cost' THEN 'cost_offset' ELSE 'accrued_revenue' END, -1)
+       ) AS e(account, posting_type, sign)"""
+
+# What this run posts: every draft line of a draft journal (new ones, and error journals a person
+# reset), each with the reason it cannot post, if any (domain.md §4.8).
+POSTING_BATCH_SQL = f"""
+CREATE TEMP TABLE posting_batch ON COMMIT DROP AS
+SELECT l.id AS line_id, j.id AS journal_id, j.number AS journal_number, j.original_journal,
+       CASE WHEN ps.id IS NULL THEN 'posting_setup_missing' WHEN bad.account = '' THEN 'account_not_set'
+            WHEN bad.account IS NOT NULL THEN 'account_missing' END AS error_code,
+       jsonb_build_object('entity', j.legal_entity, 'account', bad.account, 'posting_type', bad.posting_type)
+           AS error_params
   FROM finance_integrationjournalline l
-  JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+  JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.status = 'draft'
+  LEFT JOIN finance_legalentity le ON le.code = j.legal_entity
+  LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
+  -- the first account the line needs that the chart of accounts does not have
+  LEFT JOIN LATERAL (
+        SELECT e.account, e.posting_type FROM (SELECT 1) one {LINE_ENTRIES}
+         WHERE l.ledger_posting <> 'none' AND NOT EXISTS (
+               SELECT 1 FROM finance_ledgeraccount a WHERE a.legal_entity_id = le.id AND a.number = e.account)
+         ORDER BY e.sign DESC LIMIT 1) bad ON ps.id IS NOT NULL
+ WHERE l.status = 'draft'
+"""
+
+# Lines that cannot post move to a new journal with status Error, one per journal they leave; lines of
+# a reset error journal that fail again stay where they are, and their journal is in error again.
+MOVE_TO_ERROR_JOURNALS_SQL = [
+    """INSERT INTO finance_integrationjournal (number, legal_entity, period, status, run_id, created_at,
+                                               original_journal, reset_by)
+       SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), j.legal_entity, j.period, 'error',
+              %(run)s, now(), j.number, ''
+         FROM finance_integrationjournal j
+        WHERE j.id IN (SELECT journal_id FROM posting_batch WHERE error_code IS NOT NULL AND original_journal = '')
+        ORDER BY j.id""",
+    """UPDATE finance_integrationjournalline l
+          SET status = 'error', error_code = b.error_code, error_params = b.error_params,
+              journal_id = coalesce(e.id, l.journal_id)
+         FROM posting_batch b
+         LEFT JOIN finance_integrationjournal e
+           ON b.original_journal = '' AND e.original_journal = b.journal_number AND e.run_id = %(run)s
+        WHERE l.id = b.line_id AND b.error_code IS NOT NULL""",
+    """UPDATE finance_integrationjournal SET status = 'error'
+        WHERE id IN (SELECT journal_id FROM posting_batch WHERE error_code IS NOT NULL AND original_journal <> '')""",
+]
+
+RUN_LINES = """
+  FROM posting_batch b
+  JOIN finance_integrationjournalline l ON l.id = b.line_id AND b.error_code IS NULL
+  JOIN finance_integrationjournal j ON j.id = l.journal_id
   JOIN finance_legalentity le ON le.code = j.legal_entity
   JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
 """
@@ -101,7 +228,7 @@ CREATE_VOUCHERS_SQL = f"""
 INSERT INTO finance_voucher (number, legal_entity, date, source, description, created_at)
 SELECT l.voucher, j.legal_entity, l.accounting_date, 'integration_journal', j.number, now()
 {RUN_LINES}
- WHERE l.transaction_type = 'cost' OR ps.accrue_revenue
+ WHERE l.ledger_posting <> 'none'
 """
 
 CREATE_LEDGER_ENTRIES_SQL = f"""
@@ -111,36 +238,46 @@ SELECT v.id, e.account, e.posting_type, e.sign * l.amount, l.currency, e.sign * 
        le.accounting_currency
 {RUN_LINES}
   JOIN finance_voucher v ON v.number = l.voucher
- CROSS JOIN LATERAL (VALUES
-       (CASE WHEN l.transaction_type = 'cost' THEN ps.cost ELSE ps.wip_sales_value END,
-        CASE WHEN l.transaction_type = 'cost' THEN 'cost' ELSE 'wip_sales_value' END, 1),
-       (CASE WHEN l.transaction_type = 'cost' THEN ps.cost_offset ELSE ps.accrued_revenue END,
-        CASE WHEN l.transaction_type = 'cost' THEN 'cost_offset' ELSE 'accrued_revenue' END, -1)
-       ) AS e(account, posting_type, sign)
+{LINE_ENTRIES}
 """
 
 CREATE_PROJECT_TRANSACTIONS_SQL = f"""
 INSERT INTO finance_projecttransaction (
     staging_id, dataverse_actual_id, legal_entity, project_number, transaction_type, transaction_class,
-    accounting_date, quantity, amount, currency, exchange_rate, accounting_amount, voucher, status)
+    accounting_date, quantity, amount, currency, exchange_rate, accounting_amount, voucher, status, category,
+    line_property)
 SELECT s.id, s.dataverse_actual_id, j.legal_entity, s.project_number, s.transaction_type, s.transaction_class,
        l.accounting_date, l.quantity, l.amount, l.currency, l.exchange_rate, l.accounting_amount, l.voucher,
-       'posted'
+       'posted', l.category, l.line_property
 {RUN_LINES}
   JOIN finance_actualstaging s ON s.id = l.staging_id
 """
 
-MARK_POSTED_SQL = """
+MARK_POSTED_SQL = [
+    """UPDATE finance_integrationjournalline l SET status = 'posted', error_code = '', error_params = '{}'
+         FROM posting_batch b WHERE l.id = b.line_id AND b.error_code IS NULL""",
+    # A journal is posted once it has no line left to post; one whose lines all moved out is dropped.
+    """UPDATE finance_integrationjournal j SET status = 'posted', posted_at = now()
+        WHERE j.id IN (SELECT journal_id FROM posting_batch) AND j.status = 'draft'
+          AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id
+                           AND l.status <> 'posted')
+          AND EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)""",
+    """DELETE FROM finance_integrationjournal j
+        WHERE j.id IN (SELECT journal_id FROM posting_batch) AND j.original_journal = ''
+          AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)""",
+]
+
+WRITE_POSTED_DETAILS_SQL = """
 UPDATE finance_actualstaging s
    SET status = 'posted', wait_reason = '',
        -- the voucher number only where a voucher was made (no WIP voucher when revenue is not accrued)
-       voucher = CASE WHEN EXISTS (SELECT 1 FROM finance_voucher v WHERE v.number = l.voucher) THEN l.voucher
-                      ELSE '' END,
+       voucher = CASE WHEN l.ledger_posting <> 'none' THEN l.voucher ELSE '' END,
        posting_date = l.accounting_date,
        exchange_rate = l.exchange_rate, accounting_amount = l.accounting_amount,
        accounting_currency = le.accounting_currency
-  FROM finance_integrationjournalline l
-  JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+  FROM posting_batch b
+  JOIN finance_integrationjournalline l ON l.id = b.line_id AND b.error_code IS NULL
+  JOIN finance_integrationjournal j ON j.id = l.journal_id
   JOIN finance_legalentity le ON le.code = j.legal_entity
  WHERE s.id = l.staging_id
 RETURNING s.id
@@ -149,15 +286,30 @@ RETURNING s.id
 # A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a billed-sales
 # reversal from a correction: negative quantity, whatever its amount) once that transaction is invoiced.
 INVOICEABLE = "((s.quantity >= 0 AND t.status = 'posted') OR (s.quantity < 0 AND t.status = 'invoiced'))"
+# A milestone's billed sale invoices its on-account transaction while that is open; a milestone credit
+# (negative amount: milestones are only credited in full) once it is invoiced.
+ON_ACCOUNT_JOIN = """LEFT JOIN finance_onaccounttransaction oa
+    ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id AND oa.active
+   AND ((s.amount >= 0 AND oa.status = 'open') OR (s.amount < 0 AND oa.status = 'invoiced'))"""
+
+# A billed sale's line property: its own billing type mapped in the proposal's legal entity (D42).
+BILLED_LINE_PROPERTY_JOINS = f"""
+  LEFT JOIN finance_legalentity le ON le.code = p.legal_entity
+  LEFT JOIN finance_integrationparameters ip ON ip.legal_entity_id = le.id
+  LEFT JOIN finance_lineproperty lp ON lp.id = {LINE_PROPERTY_ID.format(row="s")}"""
 
 PROPOSAL_READINESS_SQL = f"""
 SELECT p.id, p.number, p.expected_line_count,
        count(s.id) AS staged,
-       count(s.id) FILTER (WHERE t.id IS NULL) AS unposted
+       count(s.id) FILTER (WHERE t.id IS NULL AND oa.id IS NULL) AS unposted,
+       array_agg(DISTINCT coalesce(nullif(s.billing_type, ''), 'not_specified'))
+           FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped
   FROM finance_invoiceproposal p
   LEFT JOIN finance_actualstaging s
     ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
+  {ON_ACCOUNT_JOIN}
+  {BILLED_LINE_PROPERTY_JOINS}
  WHERE p.status = 'header_only' AND (%(only)s = '' OR p.number = %(only)s)
  GROUP BY p.id
  ORDER BY p.id
@@ -165,38 +317,53 @@ SELECT p.id, p.number, p.expected_line_count,
 
 UNPOSTED_DETAIL_SQL = f"""
 SELECT s.invoice_number, s.dataverse_actual_id, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
-       u.status AS unbilled_status, u.wait_reason
+       u.status AS unbilled_status, u.wait_reason, uj.number AS error_journal, s.milestone_id
   FROM finance_actualstaging s
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
+  {ON_ACCOUNT_JOIN}
   LEFT JOIN finance_actualstaging u ON u.dataverse_actual_id = s.invoiced_actual_id
+  LEFT JOIN finance_integrationjournalline ul ON ul.staging_id = u.id AND ul.status = 'error'
+  LEFT JOIN finance_integrationjournal uj ON uj.id = ul.journal_id
  WHERE s.invoice_number = ANY(%(numbers)s) AND s.transaction_type = 'billed_sales'
-   AND s.status IN ('received', 'waiting') AND t.id IS NULL
+   AND s.status IN ('received', 'waiting') AND t.id IS NULL AND oa.id IS NULL
  ORDER BY s.invoice_number, s.transaction_date
 """
 
 # Tax is finance's to compute (domain.md §10 Q3): the customer's sales tax group meets the legal
 # entity's item sales tax group; chargeable lines only.
-LINE_TAX = """CASE WHEN {line}.billing_type = 'chargeable'
+LINE_TAX = """CASE WHEN {chargeable}
             THEN projinv_round_money({line}.amount * coalesce(tr.percent, 0) / 100, {line}.currency) ELSE 0 END"""
 TAX_RATE_JOINS = """
   LEFT JOIN finance_salestaxgroup sg ON sg.legal_entity_id = le.id AND sg.code = {sales_group}
   LEFT JOIN finance_itemsalestaxgroup ig ON ig.legal_entity_id = le.id AND ig.code = {item_group}
   LEFT JOIN finance_taxrate tr ON tr.sales_tax_group_id = sg.id AND tr.item_tax_group_id = ig.id"""
 
+ITEM_TAX_GROUP = "coalesce(nullif(pc.item_tax_group, ''), nullif(oa.item_tax_group, ''), le.default_item_tax_group, '')"
+
 CREATE_PROPOSAL_LINES_SQL = f"""
 INSERT INTO finance_invoiceproposalline (
-    proposal_id, staging_id, project_transaction_id, transaction_class, billing_type, transaction_date, quantity,
-    price, amount, tax, currency, sales_tax_group, item_tax_group)
-SELECT p.id, s.id, t.id, s.transaction_class, s.billing_type, s.transaction_date, s.quantity, s.price, s.amount,
-       {LINE_TAX.format(line="s")}, s.currency, coalesce(c.sales_tax_group, ''),
-       coalesce(le.default_item_tax_group, '')
+    proposal_id, staging_id, project_transaction_id, on_account_id, revenue_posting, transaction_class, billing_type,
+    line_property, chargeable, transaction_date, quantity, price, amount, tax, currency, sales_tax_group,
+    item_tax_group)
+SELECT p.id, s.id, t.id, oa.id,
+       CASE WHEN oa.id IS NULL THEN 'invoiced_revenue' WHEN pr.on_account_invoicing = 'pl'
+            THEN 'invoiced_revenue_on_account' ELSE 'wip_invoiced_on_account' END,
+       s.transaction_class, s.billing_type, lp.code, lp.chargeable, s.transaction_date,
+       s.quantity, s.price, s.amount, {LINE_TAX.format(line="s", chargeable="lp.chargeable")}, s.currency,
+       coalesce(c.sales_tax_group, ''), {ITEM_TAX_GROUP}
   FROM finance_invoiceproposal p
   JOIN finance_actualstaging s ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales'
-  JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
-  LEFT JOIN finance_legalentity le ON le.code = p.legal_entity
+  LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
+  LEFT JOIN finance_onaccounttransaction oa ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id
+  {BILLED_LINE_PROPERTY_JOINS}
+  -- a milestone's revenue posts as its fixed-price profile's on-account invoicing says (D49)
+  LEFT JOIN finance_project prj ON prj.project_number = oa.project_number
+  {PROFILE_LATERAL.format(project="oa.project_number", contract="oa.contract_number", method="'fp'")}
   LEFT JOIN finance_customer c ON c.legal_entity_id = le.id AND c.number = p.customer_number
-  {TAX_RATE_JOINS.format(sales_group="c.sales_tax_group", item_group="le.default_item_tax_group")}
- WHERE p.id = ANY(%(ready)s)
+  -- the item sales tax group of the transaction's project category, else the legal entity's default
+  LEFT JOIN finance_projectcategory pc ON pc.legal_entity_id = le.id AND pc.code = t.category
+  {TAX_RATE_JOINS.format(sales_group="c.sales_tax_group", item_group=ITEM_TAX_GROUP)}
+ WHERE p.id = ANY(%(ready)s) AND (t.id IS NOT NULL OR oa.id IS NOT NULL)
  ORDER BY p.id, s.id
 ON CONFLICT (staging_id) DO NOTHING
 """
@@ -205,19 +372,23 @@ OPEN_PROPOSALS_SQL = [
     """UPDATE finance_projecttransaction t SET status = 'invoice_proposal'
          FROM finance_invoiceproposalline l
         WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s) AND t.status = 'posted'""",
+    """UPDATE finance_onaccounttransaction oa SET status = 'invoice_proposal'
+         FROM finance_invoiceproposalline l
+        WHERE l.on_account_id = oa.id AND l.proposal_id = ANY(%(ready)s) AND oa.status = 'open'""",
     """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p
-          SET status = 'open', import_message = '', amount = x.amount, tax = x.tax, lines_imported_at = now()
-         FROM (SELECT proposal_id, coalesce(sum(amount) FILTER (WHERE billing_type = 'chargeable'), 0) AS amount,
-                      coalesce(sum(tax) FILTER (WHERE billing_type = 'chargeable'), 0) AS tax
+          SET status = 'open', import_code = '', import_params = '{}', amount = x.amount, tax = x.tax,
+              lines_imported_at = now()
+         FROM (SELECT proposal_id, coalesce(sum(amount) FILTER (WHERE chargeable), 0) AS amount,
+                      coalesce(sum(tax) FILTER (WHERE chargeable), 0) AS tax
                  FROM finance_invoiceproposalline WHERE proposal_id = ANY(%(ready)s) GROUP BY proposal_id) x
         WHERE p.id = x.proposal_id""",
 ]
 
 NOTE_BLOCKED_SQL = """
-UPDATE finance_invoiceproposal p SET import_message = r.message
-  FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, message text) WHERE p.id = r.id
+UPDATE finance_invoiceproposal p SET import_code = r.code, import_params = r.params
+  FROM jsonb_to_recordset(%s::jsonb) AS r(id bigint, code text, params jsonb) WHERE p.id = r.id
 """
 
 
@@ -248,65 +419,82 @@ def import_from_staging(*, triggered_by: str, proposal_number: str = "") -> Impo
 
 def _journalize_and_post(cursor, run: ImportRun) -> None:
     params = {"run": run.pk}
-    # ON COMMIT DROP is not enough when a caller's transaction wraps the run: drop it ourselves.
-    cursor.execute("DROP TABLE IF EXISTS import_batch")
+    # ON COMMIT DROP is not enough when a caller's transaction wraps the run: drop them ourselves.
+    cursor.execute("DROP TABLE IF EXISTS import_batch, posting_batch")
     cursor.execute(CLASSIFY_SQL)
     cursor.execute(MARK_WAITING_SQL)
     run.waiting_rows = cursor.rowcount
     cursor.execute(CREATE_JOURNALS_SQL, params)
     cursor.execute(CREATE_LINES_SQL, params)
-    run.journal_lines = cursor.rowcount
+    cursor.execute(MARK_JOURNALIZED_SQL, params)
     cursor.execute("DROP TABLE import_batch")
-    for statement in (CREATE_VOUCHERS_SQL, CREATE_LEDGER_ENTRIES_SQL, CREATE_PROJECT_TRANSACTIONS_SQL):
+
+    cursor.execute(POSTING_BATCH_SQL)
+    for statement in MOVE_TO_ERROR_JOURNALS_SQL:
         cursor.execute(statement, params)
-    cursor.execute(MARK_POSTED_SQL, params)
+    run.error_lines = _count(cursor, "error_code IS NOT NULL")
+    for statement in (CREATE_VOUCHERS_SQL, CREATE_LEDGER_ENTRIES_SQL, CREATE_PROJECT_TRANSACTIONS_SQL,
+                      *MARK_POSTED_SQL):
+        cursor.execute(statement, params)
+    cursor.execute(WRITE_POSTED_DETAILS_SQL, params)
     posted_ids = [row[0] for row in cursor.fetchall()]
+    run.journal_lines = len(posted_ids)
+    cursor.execute("DROP TABLE posting_batch")
     if posted_ids:
         accounting_details_ready.send(sender=ImportRun, staging_ids=posted_ids)
 
 
+def _count(cursor, condition: str) -> int:
+    cursor.execute(f"SELECT count(*) FROM posting_batch WHERE {condition}")
+    return cursor.fetchone()[0]
+
+
 def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None:
     cursor.execute(PROPOSAL_READINESS_SQL, {"only": proposal_number})
+    # Why a proposal gets no lines: a message code and its parameters (finance.messages, D48).
     ready, blocked = [], {}
-    for pk, number, expected, staged, unposted in cursor.fetchall():
-        if expected and staged == expected and not unposted:
+    for pk, number, expected, staged, unposted, unmapped in cursor.fetchall():
+        if expected and staged == expected and not unposted and not unmapped:
             ready.append(pk)
+        elif unmapped and staged == expected:
+            blocked[pk] = (number, "unmapped_billing_types", {"types": ", ".join(sorted(unmapped))})
         elif not expected and not staged:
-            blocked[pk] = (number, _("The invoice declares no billed sales: there is nothing to import."))
+            blocked[pk] = (number, "no_billed_sales", {})
         elif staged != expected:
-            blocked[pk] = (number, _(
-                "Invoice proposal wasn't processed because of mismatched billed sales actuals with Dataverse: "
-                "Dataverse declared %(expected)d billed sales, %(staged)d are staged. The next run retries."
-            ) % {"expected": expected, "staged": staged})
+            blocked[pk] = (number, "count_mismatch", {"expected": expected, "staged": staged})
         else:
-            blocked[pk] = (number, None)  # unposted unbilled sales: the detail follows
+            blocked[pk] = (number, "unposted", None)  # unposted unbilled sales: the detail follows
 
-    if missing := [number for number, message in blocked.values() if message is None]:
+    if missing := [number for number, _code, params in blocked.values() if params is None]:
         cursor.execute(UNPOSTED_DETAIL_SQL, {"numbers": missing})
-        details: dict[str, list[str]] = {}
-        for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason in cursor.fetchall():
-            if actual_id is None:
+        details: dict[str, list[dict]] = {}
+        for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason, error_journal, \
+                milestone in cursor.fetchall():
+            item = {"actual": str(actual_id), "date": str(date), "amount": f"{amount:.2f}", "currency": currency}
+            if milestone is not None:
+                code, item["actual"] = "on_account_missing", str(milestone)
+            elif actual_id is None:
                 # The billed sale is here, the connection naming what it invoices is not (yet).
-                actual_id, state = billed_id, _("billed sale without its transaction connection yet")
+                code, item["actual"] = "missing_connection", str(billed_id)
             elif unbilled_status is None:
-                state = _("not staged yet")
+                code = "not_staged"
             elif wait_reason:
-                state = _("waiting: %(reason)s") % {"reason": ActualStaging.WaitReason(wait_reason).label}
+                code, item["reason"] = "waiting", wait_reason
+            elif error_journal:
+                code, item["journal"] = "in_error_journal", error_journal
             else:
-                state = _("not posted yet")
-            details.setdefault(invoice, []).append(f"{actual_id} ({date}, {amount:.2f} {currency}): {state}")
-        for pk, (number, message) in list(blocked.items()):
-            if message is None:
-                blocked[pk] = (number, _(
-                    "Project transaction hasn't been posted yet for %(count)d billed sales: %(list)s. "
-                    "The next run retries."
-                ) % {"count": len(details.get(number, [])), "list": "; ".join(details.get(number, []))})
+                code = "not_posted"
+            details.setdefault(invoice, []).append({"code": code, "params": item})
+        for pk, (number, code, params) in list(blocked.items()):
+            if params is None:
+                listed = details.get(number, [])
+                blocked[pk] = (number, code, {"count": len(listed), "list": listed})
 
     if blocked:
-        cursor.execute(NOTE_BLOCKED_SQL, [json.dumps([{"id": pk, "message": m} for pk, (_n, m) in blocked.items()])])
-        ImportIssue.objects.bulk_create(
-            ImportIssue(run=run, proposal_number=number, message=message) for number, message in blocked.values()
-        )
+        cursor.execute(NOTE_BLOCKED_SQL, [json.dumps(
+            [{"id": pk, "code": code, "params": params} for pk, (_n, code, params) in blocked.items()])])
+        ImportIssue.objects.bulk_create(ImportIssue(run=run, proposal_number=number, code=code, params=params)
+                                        for number, code, params in blocked.values())
     if ready:
         cursor.execute(CREATE_PROPOSAL_LINES_SQL, {"ready": ready})
         run.proposal_lines = cursor.rowcount

@@ -6,7 +6,7 @@ becomes effectively-once here.
 """
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, timedelta
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -20,18 +20,18 @@ INSERT INTO finance_actualstaging (
     dataverse_actual_id, legal_entity, transaction_type, transaction_class, billing_type, project_number,
     contract_number, contract_line_name, customer_number, resource_name, role_name, invoice_number,
     invoiced_actual_id, transaction_date, accounting_date, quantity, price, amount, currency, description,
-    status, wait_reason, received_at, accounting_currency, voucher)
+    status, wait_reason, received_at, accounting_currency, voucher, transaction_category, milestone_id)
 SELECT r.actual_id, r.legal_entity, r.transaction_type, r.transaction_class, r.billing_type, r.project_number,
        coalesce(r.contract_number, ''), coalesce(r.contract_line_name, ''), coalesce(r.customer_number, ''),
        coalesce(r.resource_name, ''), coalesce(r.role_name, ''), coalesce(r.invoice_number, ''),
        r.invoiced_actual_id, r.transaction_date, r.accounting_date, r.quantity, r.price, r.amount, r.currency,
-       coalesce(r.description, ''), 'received', '', now(), '', ''
+       coalesce(r.description, ''), 'received', '', now(), '', '', coalesce(r.transaction_category, ''), r.milestone_id
   FROM jsonb_to_recordset(%s::jsonb) AS r(
        actual_id uuid, legal_entity text, transaction_type text, transaction_class text, billing_type text,
        project_number text, contract_number text, contract_line_name text, customer_number text,
        resource_name text, role_name text, invoice_number text, invoiced_actual_id uuid,
        transaction_date date, accounting_date date, quantity numeric, price numeric, amount numeric,
-       currency text, description text)
+       currency text, description text, transaction_category text, milestone_id uuid)
 ON CONFLICT (dataverse_actual_id) DO NOTHING
 """
 
@@ -140,6 +140,7 @@ class MasterDataMap:
     table: str
     key: tuple[str, ...]
     columns: dict[str, str]  # column -> SQL type of the incoming value
+    own: dict[str, str] = field(default_factory=dict)  # finance's columns -> value on insert, never updated
 
     @property
     def sql(self) -> str:
@@ -148,6 +149,8 @@ class MasterDataMap:
         record = ", ".join(f"{n} {t}" for n, t in self.columns.items())
         key = ", ".join(self.key)
         updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n not in self.key)
+        names += list(self.own)
+        values += list(self.own.values())
         return f"""
 INSERT INTO {self.table} ({", ".join(names)}, active, modified_on, received_at)
 SELECT DISTINCT ON ({", ".join(f"r.{k}" for k in self.key)}) {", ".join(values)},
@@ -179,7 +182,8 @@ TRANSACTION_CATEGORIES = MasterDataMap("finance_transactioncategory", ("category
     "category": "text", "transaction_class": "text"})
 ON_ACCOUNT_TRANSACTIONS = MasterDataMap("finance_onaccounttransaction", ("milestone_id",), {
     "milestone_id": "uuid", "contract_number": "text", "line_name": "text", "project_number": "text",
-    "legal_entity": "text", "name": "text", "milestone_date": "date", "amount": "numeric", "currency": "text"})
+    "legal_entity": "text", "name": "text", "milestone_date": "date", "amount": "numeric", "currency": "text"},
+    own={"status": "'open'", "item_tax_group": "''"})
 
 
 def receive_contracts(*, rows: list[dict]) -> int:

@@ -19,6 +19,7 @@ from ..models import (
     LedgerEntry,
     LegalEntity,
     NumberSequence,
+    OnAccountTransaction,
     ProjectInvoice,
     ProjectTransaction,
     Voucher,
@@ -82,10 +83,14 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
 
     lines = proposal.lines.all()
     # Each chargeable line is converted and rounded on its own; the AR debit is their sum, so the
-    # voucher balances. Non-chargeable lines show on the invoice and make no revenue.
-    revenue = sum((round_money(amount * rate, accounting_currency)
-                   for amount in lines.filter(billing_type="chargeable").values_list("amount", flat=True)),
-                  start=round_money(0, accounting_currency))
+    # voucher balances. Non-chargeable lines show on the invoice and make no revenue. Revenue goes to
+    # invoiced revenue, a milestone's to its profile's on-account account (D49).
+    zero = round_money(0, accounting_currency)
+    revenues: dict[str, list] = {}
+    for posting_type, amount in lines.filter(chargeable=True).values_list("revenue_posting", "amount"):
+        mst, cur = revenues.setdefault(posting_type, [zero, 0])
+        revenues[posting_type] = [mst + round_money(amount * rate, accounting_currency), cur + amount]
+    revenue = sum((mst for mst, _cur in revenues.values()), start=zero)
     tax = round_money(proposal.tax * rate, accounting_currency)
     # WIP is reversed at the rate it was accrued with (domain.md §2.9.4), not today's.
     # The WIP this invoice consumes: its lines' transactions still on a proposal (a credit's are
@@ -107,10 +112,12 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
                            accounting_currency=accounting_currency)
 
     P = LedgerEntry.PostingType
-    entries = [
-        entry(setup.customer_balance, P.CUSTOMER_BALANCE, revenue + tax, proposal.total),
-        entry(setup.invoiced_revenue, P.INVOICED_REVENUE, -revenue, -proposal.amount),
-    ]
+    entries = [entry(setup.customer_balance, P.CUSTOMER_BALANCE, revenue + tax, proposal.total)]
+    for posting_type, (mst, cur) in sorted(revenues.items()) or [(P.INVOICED_REVENUE, (zero, 0))]:
+        if not getattr(setup, posting_type):
+            raise DomainError(_("The posting set-up of %(entity)s has no account for %(posting_type)s.")
+                              % {"entity": legal_entity.code, "posting_type": P(posting_type).label})
+        entries.append(entry(getattr(setup, posting_type), posting_type, -mst, -cur))
     if proposal.tax:
         entries.append(entry(setup.sales_tax, P.SALES_TAX, -tax, -proposal.tax))
     if accrued["mst"]:
@@ -133,6 +140,9 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
         accounting_amount=invoice.accounting_total,
     )
     consumed.update(status=ProjectTransaction.Status.INVOICED)
+    OnAccountTransaction.objects.filter(pk__in=lines.values("on_account"),
+                                        status=OnAccountTransaction.Status.INVOICE_PROPOSAL).update(
+        status=OnAccountTransaction.Status.INVOICED)
     with connections["finance"].cursor() as cursor:
         cursor.execute(WRITE_ACCOUNTING_DETAILS_SQL, {
             "voucher": voucher.number, "date": invoice.invoice_date, "rate": rate,

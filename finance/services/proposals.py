@@ -13,6 +13,7 @@ from ..models import (
     InvoiceProposal,
     ItemSalesTaxGroup,
     LegalEntity,
+    OnAccountTransaction,
     ProjectTransaction,
     SalesTaxGroup,
 )
@@ -57,6 +58,9 @@ def delete_all_lines(*, proposal_id: int, by: str) -> int:
                                       status=ProjectTransaction.Status.INVOICE_PROPOSAL).update(
         status=ProjectTransaction.Status.POSTED)
     ActualStaging.objects.filter(pk__in=lines.values("staging")).update(status=ActualStaging.Status.RECEIVED)
+    OnAccountTransaction.objects.filter(pk__in=lines.values("on_account"),
+                                        status=OnAccountTransaction.Status.INVOICE_PROPOSAL).update(
+        status=OnAccountTransaction.Status.OPEN)
     count, _deleted = lines.delete()
     proposal.status, proposal.amount, proposal.tax, proposal.lines_imported_at = (
         InvoiceProposal.Status.HEADER_ONLY, 0, 0, None)
@@ -66,7 +70,8 @@ def delete_all_lines(*, proposal_id: int, by: str) -> int:
 
 RETAX_SQL = f"""
 UPDATE finance_invoiceproposalline l
-   SET sales_tax_group = %(sales)s, item_tax_group = %(item)s, tax = {LINE_TAX.format(line="l")}
+   SET sales_tax_group = %(sales)s, item_tax_group = %(item)s,
+       tax = {LINE_TAX.format(line="l", chargeable="l.chargeable")}
   FROM finance_invoiceproposal p
   JOIN finance_legalentity le ON le.code = p.legal_entity
   {TAX_RATE_JOINS.format(sales_group="%(sales)s", item_group="%(item)s")}
@@ -91,6 +96,6 @@ def set_tax_groups(*, proposal_id: int, line_ids, sales_tax_group: str, item_tax
         cursor.execute(RETAX_SQL, {"sales": sales_tax_group, "item": item_tax_group, "proposal": proposal.pk,
                                    "lines": line_ids})
         changed = cursor.rowcount
-    proposal.tax = proposal.lines.filter(billing_type="chargeable").aggregate(t=Sum("tax"))["t"] or 0
+    proposal.tax = proposal.lines.filter(chargeable=True).aggregate(t=Sum("tax"))["t"] or 0
     proposal.save(update_fields=["tax"])
     return changed

@@ -198,7 +198,8 @@ LINES_OF_RUN = """FROM floor_integrationjournalline l
 IMPORT_VOUCHERS = sqlgen.insert_select(fin.Voucher, {
     "number": "l.voucher", "legal_entity": "j.legal_entity", "date": "l.accounting_date",
     "source": "'integration_journal'", "description": "j.number",
-}, f"{LINES_OF_RUN}\n WHERE l.transaction_type = 'cost' OR ps.accrue_revenue", table="floor_voucher")
+}, f"{LINES_OF_RUN}\n WHERE true  -- the demo's T&M profile posts cost and accrues revenue on every line",
+   table="floor_voucher")
 
 IMPORT_LEDGER = sqlgen.insert_select(fin.LedgerEntry, {
     "voucher_id": "v.id", "account": "e.account", "posting_type": "e.posting_type", "amount": "e.sign * l.amount",
@@ -309,7 +310,7 @@ LINES_UPDATES = [
          FROM floor_invoiceproposalline l WHERE l.project_transaction_id = t.id""",
     """UPDATE floor_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM floor_invoiceproposalline l WHERE l.staging_id = s.id""",
-    """UPDATE floor_invoiceproposal p SET status = 'open', import_message = '', amount = x.amount, tax = x.tax
+    """UPDATE floor_invoiceproposal p SET status = 'open', import_code = '', amount = x.amount, tax = x.tax
          FROM (SELECT proposal_id, sum(amount) AS amount, sum(tax) AS tax FROM floor_invoiceproposalline
                 GROUP BY proposal_id) x
         WHERE p.id = x.proposal_id""",

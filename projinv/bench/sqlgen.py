@@ -26,7 +26,9 @@ def _default_sql(field: models.Field) -> str:
         raise ValueError(f"{field.model.__name__}.{field.name} has no default: the benchmark must give it a value")
     if isinstance(value, str):
         value = str(value)  # a TextChoices member: adapt the plain string
-    if isinstance(field, models.JSONField):
+    if isinstance(value, (dict, list)):  # a JSONField default; no braces, some callers format the SQL
+        if not value:
+            return "jsonb_build_object()" if isinstance(value, dict) else "jsonb_build_array()"
         return sql.Literal(json.dumps(value)).as_string(None) + "::jsonb"
     return sql.Literal(value).as_string(None)
 

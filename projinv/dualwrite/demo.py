@@ -15,6 +15,7 @@ from django.utils import timezone
 from dataverse import models as dv
 from dataverse.services import entries
 from finance import models as fin
+from finance.services import setup as finance_setup
 from projinv import roles
 
 LEGAL_ENTITY = "USPM"
@@ -35,6 +36,9 @@ ACCOUNTS = {
     "cost": ("600100", "Project cost – hours"),
     "cost_offset": ("600900", "Payroll allocation (cost offset)"),
     "sales_tax": ("222200", "Sales tax payable"),
+    "wip_cost_value": ("132100", "WIP – cost value"),
+    "wip_invoiced_on_account": ("132300", "WIP – invoiced on account"),
+    "invoiced_revenue_on_account": ("401300", "Invoiced revenue on account"),
 }
 CUSTOMERS = [("C-1001", "Fabrikam Ltd"), ("C-1002", "Contoso Pharmaceuticals")]
 # Fabrikam is tax-exempt (a reseller); Contoso pays the state's 8.25 % on services.
@@ -78,6 +82,11 @@ def load_finance() -> None:
     for (number, name), tax_group in zip(CUSTOMERS, CUSTOMER_TAX_GROUPS, strict=True):
         fin.Customer.objects.get_or_create(legal_entity=entity, number=number,
                                            defaults={"name": name, "payment_days": 30, "sales_tax_group": tax_group})
+    entity.refresh_from_db()
+    # Project Operations set-up: shared categories, line properties, parameters, T&M and FP profiles.
+    finance_setup.enable_project_operations(legal_entity=entity)
+    fin.ProjectGroup.objects.get_or_create(legal_entity=entity, code="TM",
+                                           defaults={"name": "Time and material projects"})
 
 
 @transaction.atomic

@@ -13,8 +13,8 @@ import psycopg
 import pytest
 from django.db import connections
 
-from finance.models import InvoiceProposal, LegalEntity, PostingSetup
-from finance.services import inbound
+from finance.models import InvoiceProposal, LedgerAccount, LegalEntity, PostingSetup
+from finance.services import importing, inbound, setup
 from projinv.dualwrite import demo
 
 DAY = date(2026, 3, 10)
@@ -50,6 +50,16 @@ class Staging:
     def receive(self, *rows) -> int:
         return inbound.receive_actuals(rows=list(rows))
 
+    def invoice(self, unbilled: dict, *, invoice: str = "INV-900001") -> InvoiceProposal:
+        """Stage and post `unbilled`, then its billed sale and proposal header, and import the lines."""
+        self.receive(unbilled)
+        importing.import_from_staging(triggered_by="test")
+        self.receive(self.billed(unbilled, invoice=invoice))
+        proposal = self.header(invoice, count=1)
+        importing.import_from_staging(triggered_by="test")
+        proposal.refresh_from_db()
+        return proposal
+
     def header(self, invoice: str, *, count: int, **fields) -> InvoiceProposal:
         inbound.receive_invoice_proposal(header=dict(
             invoice_number=invoice, name=f"Proforma {invoice}", legal_entity="USPM", customer_number="C-1001",
@@ -74,14 +84,18 @@ def ledger():
 class Entities:
     """Further legal entities, with posting set-ups on their own accounts."""
 
-    def create(self, code="DEMF", *, currency="EUR", posting_setup=True) -> LegalEntity:
+    def create(self, code="DEMF", *, currency="EUR", posting_setup=True, project_operations=True) -> LegalEntity:
         entity = LegalEntity.objects.create(code=code, name=f"Contoso {code}", accounting_currency=currency)
+        if project_operations:
+            setup.enable_project_operations(legal_entity=entity)
         if posting_setup:
             self.add_posting_setup(entity)
         return entity
 
     def add_posting_setup(self, entity: LegalEntity) -> PostingSetup:
         # The demo's account numbers with a "9" in front, so entries show which set-up they came from.
+        for number, name in demo.ACCOUNTS.values():
+            LedgerAccount.objects.get_or_create(legal_entity=entity, number=f"9{number}", defaults={"name": name})
         return PostingSetup.objects.create(
             legal_entity=entity, **{field: f"9{number}" for field, (number, _name) in demo.ACCOUNTS.items()})
 

@@ -88,7 +88,7 @@ def test_it_remembers_a_delete_that_arrives_before_the_record():
 def test_it_never_clears_the_project_group_the_accountant_set(ledger):
     inbound.receive_projects(rows=[{"project_number": "PRJ-1001", "name": "ERP", "legal_entity": "USPM",
                                     "modified_on": at(0)}])
-    group = ProjectGroup.objects.create(legal_entity=ledger, code="TM", name="Time and material")
+    group = ProjectGroup.objects.create(legal_entity=ledger, code="INTERNAL", name="Internal projects")
     Project.objects.filter(project_number="PRJ-1001").update(project_group=group)
 
     inbound.receive_projects(rows=[{"project_number": "PRJ-1001", "name": "ERP rollout", "legal_entity": "USPM",

@@ -1,0 +1,132 @@
+"""The accountant's set-up pages: lists at a constant query count, create and edit with clear errors,
+fiscal periods closed and reopened (issue #4 "editable in the portal")."""
+
+import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from finance import setup_pages
+from finance.models import (
+    CostRevenueProfile,
+    CostRevenueProfileRule,
+    FiscalPeriod,
+    IntegrationParameters,
+    LedgerAccount,
+    LegalEntity,
+    PostingSetup,
+    ProjectCategory,
+    ProjectGroup,
+)
+
+pytestmark = pytest.mark.django_db(databases=["default", "finance"])
+
+
+@pytest.fixture
+def accountant(world, as_user):
+    return as_user(world["accountant"])
+
+
+def queries(client, url) -> int:
+    with CaptureQueriesContext(connections["default"]) as default, \
+            CaptureQueriesContext(connections["finance"]) as finance:
+        assert client.get(url).status_code == 200
+    return len(default) + len(finance)
+
+
+def grow(entities):
+    """More of every set-up record with related columns: a second legal entity, enabled."""
+    entity = entities.create("DEMF", currency="EUR")
+    group = ProjectGroup.objects.create(legal_entity=entity, code="FP", name="Fixed price")
+    CostRevenueProfileRule.objects.create(legal_entity=entity, profile=entity.cost_revenue_profiles.first(),
+                                          project_group=group)
+    ProjectCategory.objects.create(legal_entity=entity, code="TRAVEL", name="Travel", category_type="expense")
+
+
+@pytest.mark.parametrize("page", setup_pages.PAGES, ids=[p.slug for p in setup_pages.PAGES])
+def test_it_lists_each_set_up_page_at_a_constant_query_count(page, accountant, entities):
+    url = reverse(f"finance:setup_{page.name}")
+    before = queries(accountant, url)
+    grow(entities)
+
+    assert queries(accountant, url) == before
+
+
+def test_it_creates_a_ledger_account_and_refuses_a_duplicate_with_a_form_error(accountant):
+    entity = LegalEntity.objects.get(code="USPM")
+    url = reverse("finance:setup_ledger_accounts_new")
+
+    response = accountant.post(url, {"legal_entity": entity.pk, "number": "132900", "name": "WIP other"})
+    assert response.status_code == 302
+    count = LedgerAccount.objects.count()
+    again = accountant.post(url, {"legal_entity": entity.pk, "number": "132900", "name": "Twice"})
+
+    assert again.status_code == 200 and "already exists" in again.content.decode()
+    assert LedgerAccount.objects.count() == count
+
+
+def test_it_refuses_a_posting_set_up_account_missing_from_the_chart(accountant):
+    setup = PostingSetup.objects.get(legal_entity__code="USPM")
+    fields = {name: getattr(setup, name) for name in PostingSetup.ACCOUNT_FIELDS}
+
+    response = accountant.post(reverse("finance:setup_posting_setups_edit", args=[setup.pk]),
+                               {**fields, "legal_entity": setup.legal_entity_id, "cost": "999999"})
+
+    assert response.status_code == 200
+    assert "Main account 999999 is not in the chart of accounts" in response.content.decode()
+    setup.refresh_from_db()
+    assert setup.cost == "600100"
+
+
+def test_it_enables_a_new_legal_entity_for_project_operations(accountant):
+    response = accountant.post(reverse("finance:setup_legal_entities_new"), {
+        "code": "GBPM", "name": "Contoso UK", "accounting_currency": "GBP", "roll_to_open_period": "on"})
+
+    assert response.status_code == 302
+    entity = LegalEntity.objects.get(code="GBPM")
+    parameters = IntegrationParameters.objects.get(legal_entity=entity)
+    assert (parameters.period_unit, parameters.chargeable_line_property.code, parameters.hour_category.code) == (
+        "months", "CHARGEABLE", "Hour")
+    assert set(entity.cost_revenue_profiles.values_list("code", flat=True)) == {"TM", "FP"}
+
+
+def test_it_refuses_a_profile_rule_naming_two_criteria(accountant):
+    entity = LegalEntity.objects.get(code="USPM")
+    profile = CostRevenueProfile.objects.get(legal_entity=entity, code="TM")
+    count = CostRevenueProfileRule.objects.count()
+
+    response = accountant.post(reverse("finance:setup_profile_rules_new"), {
+        "legal_entity": entity.pk, "profile": profile.pk, "project_number": "PRJ-1001", "contract_number": "PC-1001"})
+
+    assert response.status_code == 200 and "A rule names one project" in response.content.decode()
+    assert CostRevenueProfileRule.objects.count() == count
+
+
+def test_it_refuses_revenue_accrual_on_costs_not_posted_to_profit_and_loss(accountant):
+    profile = CostRevenueProfile.objects.get(legal_entity__code="USPM", code="TM")
+
+    response = accountant.post(reverse("finance:setup_profiles_edit", args=[profile.pk]), {
+        "legal_entity": profile.legal_entity_id, "code": "TM", "name": "T&M", "billing_method": "tm",
+        "post_costs_hour": "balance", "post_costs_expense": "pl", "post_costs_item": "pl",
+        "on_account_invoicing": "balance", "accrue_revenue_hour": "on"})
+
+    assert response.status_code == 200 and "Revenue can accrue only" in response.content.decode()
+    profile.refresh_from_db()
+    assert profile.post_costs_hour == "pl"
+
+
+def test_it_closes_and_reopens_a_fiscal_period(accountant):
+    period = FiscalPeriod.objects.create(legal_entity=LegalEntity.objects.get(code="USPM"), name="2026-01",
+                                         start="2026-01-01", end="2026-01-31")
+    page = accountant.get(reverse("finance:setup_fiscal_periods_edit", args=[period.pk]))
+    assert reverse("finance:fiscal_period_close", args=[period.pk]) in page.content.decode()
+
+    accountant.post(reverse("finance:fiscal_period_close", args=[period.pk]))
+    period.refresh_from_db()
+    assert period.closed
+    again = accountant.post(reverse("finance:fiscal_period_close", args=[period.pk]), follow=True)
+    assert "already closed" in again.content.decode()
+
+    accountant.post(reverse("finance:fiscal_period_reopen", args=[period.pk]))
+    period.refresh_from_db()
+    assert not period.closed
