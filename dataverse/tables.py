@@ -95,6 +95,7 @@ class InvoiceTable(tables.Table):
     customer = tables.Column(accessor="customer__name", verbose_name=_("customer"))
     amount = MoneyColumn()
     total = MoneyColumn()
+    bulk_message = tables.Column(verbose_name=_("bulk confirmation message"), orderable=False)
 
     class Meta:
         model = Invoice

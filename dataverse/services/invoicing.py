@@ -21,6 +21,7 @@ from ..models import (
     ProjectContract,
     TransactionType,
 )
+from ..reasons import CodedError, Reason
 from ..signals import proforma_confirmed
 
 
@@ -123,8 +124,7 @@ def confirm_proforma(*, invoice_id: int, by) -> Invoice:
     """Confirm a draft: one-way; the billing actuals are created by the signal's receiver."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
     if invoice.is_editable and not InvoiceLineDetail.objects.filter(invoice=invoice).exists():
-        raise DomainError(_("Invoice %(number)s has no details: there is nothing to confirm.")
-                          % {"number": invoice.number})
+        raise CodedError(Reason.NO_DETAILS, number=invoice.number)
     invoice.mark_confirmed(by=by)  # raises InvalidTransition unless Draft or In review
     proforma_confirmed.send(sender=Invoice, invoice=invoice)
     return invoice
