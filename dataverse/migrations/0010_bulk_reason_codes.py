@@ -16,7 +16,7 @@ class Migration(migrations.Migration):
     operations = [
         migrations.AddField(
             model_name="invoice", name="bulk_params",
-            field=models.JSONField(blank=True, default=dict, verbose_name="bulk confirmation details"),
+            field=models.JSONField(blank=True, default=None, null=True, verbose_name="bulk confirmation details"),
         ),
         migrations.AddField(
             model_name="invoice", name="bulk_reason",

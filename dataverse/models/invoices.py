@@ -47,7 +47,8 @@ class Invoice(models.Model):
                                    default="")
     # Why it failed, as a code and parameters: the worker has no reader's language (dataverse/reasons.py).
     bulk_reason = models.CharField(_("bulk confirmation reason"), max_length=30, blank=True, default="")
-    bulk_params = models.JSONField(_("bulk confirmation details"), default=dict, blank=True)
+    # Null rather than {} when there is no reason: set-based inserts (the bench's) leave it out.
+    bulk_params = models.JSONField(_("bulk confirmation details"), null=True, blank=True, default=None)
     # A corrective invoice (domain.md §2.10): it credits, and may re-bill, billed sales of `corrects`.
     has_corrections = models.BooleanField(_("has corrections"), default=False)
     corrects = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="corrections",
@@ -87,7 +88,7 @@ class Invoice(models.Model):
     @property
     def bulk_message(self) -> str:
         """The bulk confirmation's reason in words, in the reader's language."""
-        return describe(self.bulk_reason, self.bulk_params)
+        return describe(self.bulk_reason, self.bulk_params or {})
 
     def mark_confirmed(self, *, by):
         if not self.is_editable:

@@ -49,7 +49,7 @@ def schedule_confirmation(*, invoice_ids, by) -> int:
                .exclude(bulk_status=Bulk.SCHEDULED).values_list("pk", flat=True))
     if not ids:
         raise DomainError(_("None of the selected invoices is a draft waiting to be confirmed."))
-    Invoice.objects.filter(pk__in=ids).update(bulk_status=Bulk.SCHEDULED, bulk_reason="", bulk_params={})
+    Invoice.objects.filter(pk__in=ids).update(bulk_status=Bulk.SCHEDULED, bulk_reason="", bulk_params=None)
     transaction.on_commit(lambda: [async_task("dataverse.tasks.confirm_scheduled", pk, by.pk,
                                               group="bulk-confirmation") for pk in ids], robust=True)
     return len(ids)
