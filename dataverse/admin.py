@@ -103,26 +103,27 @@ class ProjectContractAdmin(ReadOnlyAdmin):
     inlines = [ContractLineInline, ContractCustomerInline]
 
 
-@admin.register(models.TimeEntry)
-class TimeEntryAdmin(ReadOnlyWhenAdmin):
-    """The status moves only through the services (approval creates the actuals)."""
+class SourceDocumentAdmin(ReadOnlyWhenAdmin):
+    """The status moves only through the services (approval creates the actuals); approved is locked."""
 
-    list_display = ["date", "resource", "project", "hours", "status"]
-    list_filter = ["status"]
-    readonly_fields = ["status", "submitted_at", "approved_at", "approved_by", "billable_hours"]
+    readonly_fields = ["status", "submitted_at", "approved_at", "approved_by"]
 
     def is_locked(self, obj):
-        return obj.status == models.TimeEntry.Status.APPROVED
+        return obj.status == models.EntryStatus.APPROVED
+
+
+@admin.register(models.TimeEntry)
+class TimeEntryAdmin(SourceDocumentAdmin):
+    list_display = ["date", "resource", "project", "hours", "status"]
+    list_filter = ["status"]
+    readonly_fields = [*SourceDocumentAdmin.readonly_fields, "billable_hours"]
 
 
 @admin.register(models.Entry)
-class EntryAdmin(ReadOnlyWhenAdmin):
+class EntryAdmin(SourceDocumentAdmin):
     list_display = ["date", "transaction_class", "category", "project", "quantity", "status"]
     list_filter = ["status", "transaction_class"]
-    readonly_fields = ["status", "submitted_at", "approved_at", "approved_by", "billable_quantity"]
-
-    def is_locked(self, obj):
-        return obj.status == models.Entry.Status.APPROVED
+    readonly_fields = [*SourceDocumentAdmin.readonly_fields, "billable_quantity"]
 
 
 @admin.register(models.ContractLineTask, models.ContractLineRole, models.ContractLineCategory)

@@ -181,14 +181,19 @@ def back(request, default: str) -> str:
     return "dataverse:approval_queue" if request.POST.get("from") == "queue" else default
 
 
+def _approve(request, approve, *, fallback):
+    """Approve the selected entries with the billable quantities typed beside them."""
+    ids = selected_ids(request)
+    return run_action(request, lambda: approve(ids, billable_quantities(request, ids)),
+                      success=lambda new: _("Approved; %(count)d actuals created.") % {"count": len(new)},
+                      fallback=back(request, fallback))
+
+
 @require_POST
 @permission_required("dataverse.approve_timeentry", raise_exception=True)
 def entries_approve(request):
-    ids = selected_ids(request)
-    return run_action(request, lambda: entries.approve_time_entries(
-                          entry_ids=ids, by=request.user, billable_hours=billable_quantities(request, ids)),
-                      success=lambda new: _("Approved; %(count)d actuals created.") % {"count": len(new)},
-                      fallback=back(request, "dataverse:entries"))
+    return _approve(request, lambda ids, billable: entries.approve_time_entries(
+        entry_ids=ids, by=request.user, billable_hours=billable), fallback="dataverse:entries")
 
 @require_POST
 @permission_required("dataverse.approve_timeentry", raise_exception=True)
@@ -437,11 +442,8 @@ def other_entries_submit(request):
 @require_POST
 @permission_required("dataverse.approve_entry", raise_exception=True)
 def other_entries_approve(request):
-    ids = selected_ids(request)
-    return run_action(request, lambda: entries.approve_entries(
-                          entry_ids=ids, by=request.user, billable_quantities=billable_quantities(request, ids)),
-                      success=lambda new: _("Approved; %(count)d actuals created.") % {"count": len(new)},
-                      fallback=back(request, "dataverse:other_entries"))
+    return _approve(request, lambda ids, billable: entries.approve_entries(
+        entry_ids=ids, by=request.user, billable_quantities=billable), fallback="dataverse:other_entries")
 
 
 @require_POST

@@ -18,8 +18,22 @@ class EntryStatus(models.TextChoices):
     REJECTED = "rejected", _("Rejected")
 
 
-class TimeEntry(models.Model):
+class SourceDocument(models.Model):
+    """What every kind of entry has: its description and its approval."""
+
     Status = EntryStatus
+
+    description = models.CharField(_("description"), max_length=500, blank=True)
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
+
+    class Meta:
+        abstract = True
+
+
+class TimeEntry(SourceDocument):
     transaction_class = TransactionClass.TIME
 
     resource = models.ForeignKey("dataverse.Resource", models.PROTECT, related_name="time_entries")
@@ -30,11 +44,6 @@ class TimeEntry(models.Model):
     hours = models.DecimalField(_("hours"), max_digits=8, decimal_places=2)
     # Set by the approver when fewer (or more) hours are billable than were worked (domain.md §2.2.3).
     billable_hours = models.DecimalField(_("billable hours"), max_digits=8, decimal_places=2, null=True, blank=True)
-    description = models.CharField(_("description"), max_length=500, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-date", "pk"]
@@ -58,10 +67,9 @@ class TimeEntry(models.Model):
         return self.hours
 
 
-class Entry(models.Model):
+class Entry(SourceDocument):
     """An expense, a material usage or a fee: a quantity of a transaction category on a project."""
 
-    Status = EntryStatus
     CLASSES = [(c, TransactionClass(c).label) for c in (TransactionClass.EXPENSE, TransactionClass.MATERIAL,
                                                           TransactionClass.FEE)]
 
@@ -78,11 +86,6 @@ class Entry(models.Model):
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
     billable_quantity = models.DecimalField(_("billable quantity"), max_digits=14, decimal_places=4, null=True,
                                             blank=True)
-    description = models.CharField(_("description"), max_length=500, blank=True)
-    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
-    submitted_at = models.DateTimeField(null=True, blank=True)
-    approved_at = models.DateTimeField(null=True, blank=True)
-    approved_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.PROTECT, null=True, blank=True, related_name="+")
 
     class Meta:
         ordering = ["-date", "pk"]
