@@ -207,3 +207,11 @@ class ContractLineAdmin(ReadOnlyAdmin):
 @admin.register(models.InvoiceLineDetail)
 class InvoiceLineDetailAdmin(ReadOnlyAdmin):
     list_display = ["invoice", "transaction_class", "quantity", "amount", "currency"]
+
+
+@admin.register(models.Milestone)
+class MilestoneAdmin(ReadOnlyAdmin):
+    """Set on the line's page, which checks they total the line's value (BR-13) and tells the bridge."""
+
+    list_display = ["contract_line", "name", "milestone_date", "amount", "currency", "invoice_status"]
+    list_filter = ["invoice_status"]

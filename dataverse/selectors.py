@@ -11,6 +11,7 @@ from .models import (
     ContractCustomer,
     ContractLine,
     Invoice,
+    Milestone,
     Project,
     ProjectContract,
     TransactionCategory,
@@ -40,6 +41,9 @@ ACTUAL_FIELDS = dict(
     msdyn_amount=F("amount"),
     transactioncurrency=F("currency"),
     msdyn_description=F("description"),
+    # A milestone's billed sale: the milestone (an on-account transaction in finance); null otherwise.
+    msdyn_contractlinescheduleofvalue=F("milestone__uuid"),
+    msdyn_transactioncategory=F("transaction_category__name"),
 )
 
 
@@ -104,6 +108,7 @@ def backlog():
 CONTRACTS, CONTRACT_CUSTOMERS, CONTRACT_LINES = "salesorders", "msdyn_projectcontractsplitbillingrules", \
     "salesorderdetails"
 PROJECTS, TRANSACTION_CATEGORIES = "msdyn_projects", "msdyn_transactioncategories"
+MILESTONES = "msdyn_contractlinescheduleofvalues"
 
 
 def stamp(moment) -> str:
@@ -162,6 +167,20 @@ def project_rows(project_ids) -> list[dict]:
 def transaction_category_rows(category_ids) -> list[dict]:
     return _stamped(TransactionCategory.objects.filter(pk__in=category_ids).order_by("pk").values(
         msdyn_name=F("name"), msdyn_transactionclass=F("transaction_class"), modifiedon=F("modified_on")))
+
+
+def milestone_rows(milestone_ids) -> list[dict]:
+    rows = _stamped(Milestone.objects.filter(pk__in=milestone_ids).order_by("pk").values(
+        msdyn_contractlinescheduleofvalueid=F("uuid"), msdyn_contract=F("contract_line__contract__number"),
+        msdyn_contractline=F("contract_line__name"), msdyn_project=F("contract_line__project__number"),
+        owningcompany=F("contract_line__contract__legal_entity"), msdyn_name=F("name"),
+        msdyn_milestonedate=F("milestone_date"), msdyn_amount=F("amount"), transactioncurrency=F("currency"),
+        modifiedon=F("modified_on"),
+    ).annotate(deleted=Value(False)))
+    for row in rows:
+        row["msdyn_contractlinescheduleofvalueid"] = str(row["msdyn_contractlinescheduleofvalueid"])
+        row["msdyn_milestonedate"] = row["msdyn_milestonedate"].isoformat()
+    return rows
 
 
 def as_deleted(rows, *, at) -> list[dict]:

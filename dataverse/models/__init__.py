@@ -27,6 +27,7 @@ from .contracts import (
 )
 from .entries import Entry, EntryStatus, TimeEntry
 from .invoices import Invoice, InvoiceLine, InvoiceLineDetail
+from .milestones import Milestone
 
 __all__ = [
     "Actual", "AdjustmentStatus", "BillingStatus", "BillingType", "TransactionClass", "TransactionConnection",
@@ -34,5 +35,5 @@ __all__ = [
     "ProjectContract", "ProjectTask",
     "Resource", "ResourceRole", "RolePrice", "TimeEntry", "Entry", "EntryStatus", "TransactionCategory",
     "CategoryPrice", "ContractLineTask", "ContractLineRole", "ContractLineCategory", "Invoice", "InvoiceLine",
-    "InvoiceLineDetail",
+    "InvoiceLineDetail", "Milestone",
 ]

@@ -75,6 +75,9 @@ class Actual(models.Model):
                                    related_name="actuals")
     # The expense, material or fee entry it comes from (time has `time_entry`).
     entry = models.ForeignKey("dataverse.Entry", models.PROTECT, null=True, blank=True, related_name="actuals")
+    # A milestone's billed sale: the milestone it bills (finance has it as an on-account transaction).
+    milestone = models.ForeignKey("dataverse.Milestone", models.PROTECT, null=True, blank=True,
+                                  related_name="billed_sales")
     transaction_category = models.ForeignKey("dataverse.TransactionCategory", models.PROTECT, null=True, blank=True,
                                              related_name="+", verbose_name=_("transaction category"))
     # The proforma invoice an unbilled sale was put on (stamped when the detail is created).

@@ -172,6 +172,8 @@ class ContractLine(models.Model):
     include_fee = models.BooleanField(_("include fee"), default=False)
     included_tasks = models.CharField(_("included tasks"), max_length=10, choices=IncludedTasks.choices,
                                       default=IncludedTasks.ALL)
+    # The line's value (fixed price): its milestones must sum to it (BR-13).
+    contracted_amount = MoneyField(_("contracted amount"))
     modified_on = ModifiedOnField()
 
     class Meta:

@@ -139,6 +139,8 @@ class InvoiceLineDetail(models.Model):
     invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="details")
     actual = models.ForeignKey("dataverse.Actual", models.PROTECT, null=True, blank=True, related_name="+",
                                verbose_name=_("unbilled actual"))
+    milestone = models.ForeignKey("dataverse.Milestone", models.PROTECT, null=True, blank=True,
+                                  related_name="details", verbose_name=_("milestone"))
     transaction_class = models.CharField(_("class"), max_length=20, choices=TransactionClass.choices)
     billing_type = models.CharField(_("billing type"), max_length=20, choices=BillingType.choices)
     transaction_date = models.DateField(_("date"))
@@ -159,6 +161,8 @@ class InvoiceLineDetail(models.Model):
         verbose_name_plural = _("invoice line details")
         constraints = [
             models.UniqueConstraint(fields=["invoice", "actual"], name="one_detail_per_actual_and_invoice"),
+            models.UniqueConstraint(fields=["invoice", "milestone"], condition=models.Q(corrected_billed=None),
+                                    name="one_detail_per_milestone_and_invoice"),
         ]
 
     @property

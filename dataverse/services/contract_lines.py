@@ -3,12 +3,14 @@ chargeability, and which line an entry's actuals belong to (domain.md ยง2.2.2, ย
 
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from projinv.domain import DomainError
+from projinv.money import round_money
 
 from .. import selectors
 from ..models import (
@@ -35,7 +37,7 @@ CHARGEABILITY = (BillingType.CHARGEABLE, BillingType.NON_CHARGEABLE)
 def save_contract_line(*, contract_id: int, by, name: str, project_id: int, billing_method: str,
                        included_tasks: str = Included.ALL, include_time=True, include_expense=False,
                        include_material=False, include_fee=False, tasks=(), roles=(), categories=(),
-                       line_id: int | None = None) -> ContractLine:
+                       line_id: int | None = None, contracted_amount: Decimal | None = None) -> ContractLine:
     """Create or change a line with its tasks, roles and categories ((id, billing type) pairs).
 
     With Selected tasks, `tasks` are the tasks the line bills; with All tasks they only set
@@ -63,6 +65,14 @@ def save_contract_line(*, contract_id: int, by, name: str, project_id: int, bill
     role_rules = _rules(roles, None, _("role"))
     category_rules = _rules(categories, TransactionCategory.objects.filter(transaction_class="expense"),
                             _("expense category"))
+    if contracted_amount is not None:
+        if contracted_amount < 0:
+            raise DomainError(_("The contracted amount cannot be negative."))
+        milestones = sum(line.milestones.values_list("amount", flat=True)) if line.pk else 0
+        if milestones and milestones != contracted_amount:
+            raise DomainError(_("The line's milestones total %(total)s: its value must stay that (change the "
+                                "milestones first).") % {"total": milestones})
+        line.contracted_amount = round_money(contracted_amount, contract.currency)
     if included_tasks == Included.SELECTED and not task_rules:
         raise DomainError(_("A line with selected tasks needs at least one task."))
     line.name, line.project_id, line.billing_method, line.included_tasks = name, project_id, billing_method, \
