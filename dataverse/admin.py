@@ -5,12 +5,57 @@ from django.contrib import admin
 from projinv.admin import ReadOnlyAdmin, ReadOnlyWhenAdmin
 
 from . import models
+from .services import masterdata
 
 
-@admin.register(models.Customer, models.ResourceRole, models.Project, models.ProjectTask,
-                models.Resource)
+@admin.register(models.Customer, models.ResourceRole, models.ProjectTask, models.Resource)
 class MasterDataAdmin(admin.ModelAdmin):
     pass
+
+
+@admin.register(models.Project)
+class ProjectAdmin(admin.ModelAdmin):
+    """Saved through the services, so that the bridge hears of every change; the number is the key."""
+
+    list_display = ["number", "name", "legal_entity", "modified_on"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["number", "legal_entity", "modified_on"] if obj else ["modified_on"]
+
+    def save_model(self, request, obj, form, change):
+        data = form.cleaned_data
+        if change:
+            saved = masterdata.update_project(project_id=obj.pk, name=data["name"],
+                                              cost_price_list_id=data["cost_price_list"].pk, by=request.user)
+        else:
+            saved = masterdata.create_project(number=data["number"], name=data["name"],
+                                              legal_entity=data["legal_entity"],
+                                              cost_price_list_id=data["cost_price_list"].pk, by=request.user)
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False  # projects carry actuals; finance keeps them for ever
+
+
+@admin.register(models.TransactionCategory)
+class TransactionCategoryAdmin(admin.ModelAdmin):
+    list_display = ["name", "transaction_class", "unit", "modified_on"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return ["name", "modified_on"] if obj else ["modified_on"]
+
+    def save_model(self, request, obj, form, change):
+        saved = masterdata.save_transaction_category(
+            category_id=obj.pk if change else None, name=obj.name, transaction_class=obj.transaction_class,
+            unit=obj.unit, by=request.user)
+        obj.pk = saved.pk
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class CategoryPriceInline(admin.TabularInline):
+    model = models.CategoryPrice
 
 
 class RolePriceInline(admin.TabularInline):
@@ -19,11 +64,21 @@ class RolePriceInline(admin.TabularInline):
 
 @admin.register(models.PriceList)
 class PriceListAdmin(admin.ModelAdmin):
-    inlines = [RolePriceInline]
+    inlines = [RolePriceInline, CategoryPriceInline]
 
 
 class ContractLineInline(admin.TabularInline):
+    """Read-only here: lines are edited on the portal, which checks the included tasks."""
+
     model = models.ContractLine
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
 
 
 class ContractCustomerInline(admin.TabularInline):
@@ -41,21 +96,39 @@ class ContractCustomerInline(admin.TabularInline):
 
 
 @admin.register(models.ProjectContract)
-class ProjectContractAdmin(admin.ModelAdmin):
+class ProjectContractAdmin(ReadOnlyAdmin):
+    """Contracts are created and changed on the portal, through the services that tell the bridge."""
+
     list_display = ["number", "name", "customer", "currency", "status"]
     inlines = [ContractLineInline, ContractCustomerInline]
 
 
-@admin.register(models.TimeEntry)
-class TimeEntryAdmin(ReadOnlyWhenAdmin):
-    """The status moves only through the services (approval creates the actuals)."""
+class SourceDocumentAdmin(ReadOnlyWhenAdmin):
+    """The status moves only through the services (approval creates the actuals); approved is locked."""
 
-    list_display = ["date", "resource", "project", "hours", "status"]
-    list_filter = ["status"]
     readonly_fields = ["status", "submitted_at", "approved_at", "approved_by"]
 
     def is_locked(self, obj):
-        return obj.status == models.TimeEntry.Status.APPROVED
+        return obj.status == models.EntryStatus.APPROVED
+
+
+@admin.register(models.TimeEntry)
+class TimeEntryAdmin(SourceDocumentAdmin):
+    list_display = ["date", "resource", "project", "hours", "status"]
+    list_filter = ["status"]
+    readonly_fields = [*SourceDocumentAdmin.readonly_fields, "billable_hours"]
+
+
+@admin.register(models.Entry)
+class EntryAdmin(SourceDocumentAdmin):
+    list_display = ["date", "transaction_class", "category", "project", "quantity", "status"]
+    list_filter = ["status", "transaction_class"]
+    readonly_fields = [*SourceDocumentAdmin.readonly_fields, "billable_quantity"]
+
+
+@admin.register(models.ContractLineTask, models.ContractLineRole, models.ContractLineCategory)
+class ChargeabilityAdmin(ReadOnlyAdmin):
+    """Set with the line on the portal, which checks the included tasks do not overlap."""
 
 
 @admin.register(models.Actual)
@@ -121,11 +194,24 @@ class InvoiceScheduleAdmin(admin.ModelAdmin):
     readonly_fields = ["run_status", "message", "ran_at"]
 
 
-@admin.register(models.RolePrice, models.ContractLine)
-class ContractTermsAdmin(admin.ModelAdmin):
+@admin.register(models.RolePrice, models.CategoryPrice)
+class PriceAdmin(admin.ModelAdmin):
     pass
+
+
+@admin.register(models.ContractLine)
+class ContractLineAdmin(ReadOnlyAdmin):
+    list_display = ["contract", "name", "project", "billing_method", "included_tasks"]
 
 
 @admin.register(models.InvoiceLineDetail)
 class InvoiceLineDetailAdmin(ReadOnlyAdmin):
     list_display = ["invoice", "transaction_class", "quantity", "amount", "currency"]
+
+
+@admin.register(models.Milestone)
+class MilestoneAdmin(ReadOnlyAdmin):
+    """Set on the line's page, which checks they total the line's value (BR-13) and tells the bridge."""
+
+    list_display = ["contract_line", "name", "milestone_date", "amount", "currency", "invoice_status"]
+    list_filter = ["invoice_status"]

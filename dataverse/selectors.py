@@ -9,8 +9,13 @@ from .models import (
     AdjustmentStatus,
     BillingStatus,
     BillingType,
+    ContractCustomer,
+    ContractLine,
     Invoice,
+    Milestone,
+    Project,
     ProjectContract,
+    TransactionCategory,
     TransactionType,
 )
 
@@ -35,6 +40,9 @@ ACTUAL_FIELDS = dict(
     msdyn_amount=F("amount"),
     transactioncurrency=F("currency"),
     msdyn_description=F("description"),
+    # A milestone's billed sale: the milestone (an on-account transaction in finance); null otherwise.
+    msdyn_contractlinescheduleofvalue=F("milestone__uuid"),
+    msdyn_transactioncategory=F("transaction_category__name"),
 )
 
 
@@ -126,3 +134,88 @@ def backlog():
         ))
         .select_related("contract", "resource", "invoice")
     )
+
+
+# --- Master data as the master-data maps read it (contract.md; domain.md §2.1, §3.3) -----------
+
+CONTRACTS, CONTRACT_CUSTOMERS, CONTRACT_LINES = "salesorders", "msdyn_projectcontractsplitbillingrules", \
+    "salesorderdetails"
+PROJECTS, TRANSACTION_CATEGORIES = "msdyn_projects", "msdyn_transactioncategories"
+MILESTONES = "msdyn_contractlinescheduleofvalues"
+
+
+def stamp(moment) -> str:
+    """`modifiedon`: aware ISO 8601 with microseconds, so that finance can order two changes of a second."""
+    return timezone.localtime(moment).isoformat(timespec="microseconds")
+
+
+def _stamped(rows) -> list[dict]:
+    rows = list(rows)
+    for row in rows:
+        row["modifiedon"] = stamp(row["modifiedon"])
+    return rows
+
+
+def contract_rows(contract_ids) -> list[dict]:
+    return _stamped(ProjectContract.objects.filter(pk__in=contract_ids).order_by("pk").values(
+        "name", salesorderid=F("number"), owningcompany=F("legal_entity"), customerid=F("customer__number"),
+        transactioncurrency=F("currency"), statecode=F("status"), modifiedon=F("modified_on"),
+    ))
+
+
+def contract_customer_rows(contract_ids) -> list[dict]:
+    """Every customer of the contracts. A contract with no split bills its own customer in full: that
+    customer is its one (primary) contract customer, as Project Operations always has one."""
+    rows = []
+    split = set()
+    for cc in ContractCustomer.objects.filter(contract_id__in=contract_ids).select_related(
+            "contract__customer", "customer").order_by("contract_id", "pk"):
+        split.add(cc.contract_id)
+        rows.append(_customer_row(cc.contract, cc.customer.number, cc.modified_on))
+    for contract in ProjectContract.objects.filter(pk__in=contract_ids).exclude(pk__in=split).select_related(
+            "customer").order_by("pk"):
+        rows.append(_customer_row(contract, contract.customer.number, contract.modified_on))
+    return rows
+
+
+def _customer_row(contract, customer_number, modified_on) -> dict:
+    return {"msdyn_contract": contract.number, "msdyn_customer": customer_number,
+            "msdyn_isprimary": customer_number == contract.customer.number, "deleted": False,
+            "modifiedon": stamp(modified_on)}
+
+
+def contract_line_rows(line_ids) -> list[dict]:
+    return _stamped(ContractLine.objects.filter(pk__in=line_ids).order_by("pk").values(
+        msdyn_contract=F("contract__number"), msdyn_name=F("name"), msdyn_project=F("project__number"),
+        msdyn_billingmethod=F("billing_method"), modifiedon=F("modified_on"),
+    ).annotate(deleted=Value(False)))
+
+
+def project_rows(project_ids) -> list[dict]:
+    return _stamped(Project.objects.filter(pk__in=project_ids).order_by("pk").values(
+        msdyn_projectid=F("number"), msdyn_subject=F("name"), owningcompany=F("legal_entity"),
+        modifiedon=F("modified_on")))
+
+
+def transaction_category_rows(category_ids) -> list[dict]:
+    return _stamped(TransactionCategory.objects.filter(pk__in=category_ids).order_by("pk").values(
+        msdyn_name=F("name"), msdyn_transactionclass=F("transaction_class"), modifiedon=F("modified_on")))
+
+
+def milestone_rows(milestone_ids) -> list[dict]:
+    rows = _stamped(Milestone.objects.filter(pk__in=milestone_ids).order_by("pk").values(
+        msdyn_contractlinescheduleofvalueid=F("uuid"), msdyn_contract=F("contract_line__contract__number"),
+        msdyn_contractline=F("contract_line__name"), msdyn_project=F("contract_line__project__number"),
+        owningcompany=F("contract_line__contract__legal_entity"), msdyn_name=F("name"),
+        msdyn_milestonedate=F("milestone_date"), msdyn_amount=F("amount"), transactioncurrency=F("currency"),
+        modifiedon=F("modified_on"),
+    ).annotate(deleted=Value(False)))
+    for row in rows:
+        row["msdyn_contractlinescheduleofvalueid"] = str(row["msdyn_contractlinescheduleofvalueid"])
+        row["msdyn_milestonedate"] = row["msdyn_milestonedate"].isoformat()
+    return rows
+
+
+def as_deleted(rows, *, at) -> list[dict]:
+    """The rows of records being deleted (or whose key goes away), as the map announces a delete."""
+    return [{**row, "deleted": True, "modifiedon": stamp(at)} for row in rows]

@@ -3,7 +3,18 @@ from django.utils.translation import gettext_lazy as _
 
 from projinv.columns import MoneyColumn, QuantityColumn, RateColumn
 
-from .models import Actual, Invoice, InvoiceLineDetail, InvoiceSchedule, ProjectContract, TimeEntry
+from .models import (
+    Actual,
+    ContractLine,
+    Entry,
+    Invoice,
+    InvoiceLineDetail,
+    InvoiceSchedule,
+    PriceList,
+    ProjectContract,
+    TimeEntry,
+    TransactionCategory,
+)
 from .selectors import NotBillable
 
 REASONS = {
@@ -84,6 +95,7 @@ class InvoiceTable(tables.Table):
     customer = tables.Column(accessor="customer__name", verbose_name=_("customer"))
     amount = MoneyColumn()
     total = MoneyColumn()
+    bulk_message = tables.Column(verbose_name=_("bulk confirmation message"), orderable=False)
 
     class Meta:
         model = Invoice
@@ -121,3 +133,79 @@ class InvoiceScheduleTable(tables.Table):
     class Meta:
         model = InvoiceSchedule
         fields = ("contract", "contract_line", "run_date", "cutoff_date", "run_status", "message", "ran_at")
+
+
+class EntryTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    category = tables.Column(accessor="category__name", verbose_name=_("category"))
+    project = tables.Column(accessor="project__number", verbose_name=_("project"))
+    task = tables.Column(accessor="task__name", verbose_name=_("task"))
+    quantity = QuantityColumn()
+    billable_quantity = QuantityColumn()
+
+    class Meta:
+        model = Entry
+        fields = ("selection", "date", "transaction_class", "category", "project", "task", "quantity",
+                  "billable_quantity", "description", "status")
+
+
+class BillableColumn(tables.TemplateColumn):
+    """An input per row: the quantity to bill when it differs from what was recorded (domain.md §2.2.3)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(template_name="dataverse/_billable_input.html", verbose_name=_("billable"),
+                         orderable=False, **kwargs)
+
+
+class TimeQueueTable(TimeEntryTable):
+    billable = BillableColumn()
+
+    class Meta(TimeEntryTable.Meta):
+        fields = ("selection", "date", "resource", "project", "role", "hours", "billable", "description")
+        prefix = "time-"
+
+
+class EntryQueueTable(EntryTable):
+    billable = BillableColumn()
+
+    class Meta(EntryTable.Meta):
+        fields = ("selection", "date", "transaction_class", "category", "project", "task", "quantity", "billable",
+                  "description")
+        exclude = ("billable_quantity", "status")
+        prefix = "other-"
+
+
+class ContractLineTable(tables.Table):
+    name = tables.Column(linkify=("dataverse:line_edit", [tables.A("pk")]))
+    contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
+    project = tables.Column(accessor="project__number", verbose_name=_("project"))
+    classes = tables.Column(verbose_name=_("includes"), accessor="pk", orderable=False)
+    task_count = tables.Column(verbose_name=_("task rules"))
+
+    class Meta:
+        model = ContractLine
+        fields = ("contract", "name", "project", "billing_method", "included_tasks", "classes", "task_count",
+                  "modified_on")
+
+    def render_classes(self, record):
+        from .models import TransactionClass
+
+        return ", ".join(str(TransactionClass(c).label) for c in record.included_classes)
+
+
+class TransactionCategoryTable(tables.Table):
+    name = tables.Column(linkify=("dataverse:category_edit", [tables.A("pk")]))
+
+    class Meta:
+        model = TransactionCategory
+        fields = ("name", "transaction_class", "unit", "modified_on")
+
+
+class PriceListTable(tables.Table):
+    name = tables.Column(linkify=("dataverse:price_list_detail", [tables.A("pk")]))
+    role_count = tables.Column(verbose_name=_("role prices"))
+    category_count = tables.Column(verbose_name=_("category prices"))
+
+    class Meta:
+        model = PriceList
+        fields = ("name", "currency", "role_count", "category_count")

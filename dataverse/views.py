@@ -1,9 +1,13 @@
 """Dataverse pages: thin views over the services (design.md §5)."""
 
+from decimal import Decimal, InvalidOperation
+
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
 from django.core.exceptions import PermissionDenied
+from django.db.models import Count, Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
@@ -13,24 +17,54 @@ from projinv.domain import DomainError
 from projinv.pages import LAZY_PAGES, TablePage, run_action, selected_ids
 
 from . import selectors
-from .forms import DetailForm, SplitFormSet
+from .forms import (
+    ContractForm,
+    ContractLineForm,
+    DetailForm,
+    EntryForm,
+    PriceForm,
+    SplitFormSet,
+    TransactionCategoryForm,
+)
 from .models import (
     Actual,
+    CategoryPrice,
+    ContractLine,
+    Entry,
     Invoice,
     InvoiceLineDetail,
     InvoiceSchedule,
+    PriceList,
     ProjectContract,
+    RolePrice,
     TimeEntry,
+    TransactionCategory,
 )
-from .services import backlog, bulk, contracts, corrections, drafts, entries, invoicing
+from .services import (
+    backlog,
+    bulk,
+    contract_lines,
+    contracts,
+    corrections,
+    drafts,
+    entries,
+    invoicing,
+    masterdata,
+)
 from .tables import (
     ActualTable,
     BacklogTable,
+    ContractLineTable,
     ContractTable,
+    EntryQueueTable,
+    EntryTable,
     InvoiceLineDetailTable,
     InvoiceScheduleTable,
     InvoiceTable,
+    PriceListTable,
     TimeEntryTable,
+    TimeQueueTable,
+    TransactionCategoryTable,
 )
 
 
@@ -129,20 +163,45 @@ def entries_submit(request):
                       success=lambda n: _("%(count)d entries submitted.") % {"count": n}, fallback="dataverse:entries")
 
 
+def billable_quantities(request, ids) -> dict:
+    """The approver's billable quantities (`billable_<pk>` inputs of the queue), for the selected rows."""
+    quantities = {}
+    for pk in ids:
+        value = request.POST.get(f"billable_{pk}", "").strip()
+        if value:
+            try:
+                quantities[pk] = Decimal(value)
+            except InvalidOperation:
+                raise DomainError(_("%(value)s is not a quantity.") % {"value": value}) from None
+    return quantities
+
+
+def back(request, default: str) -> str:
+    """Where an entry action returns: the approval queue when it came from there."""
+    return "dataverse:approval_queue" if request.POST.get("from") == "queue" else default
+
+
+def _approve(request, approve, *, fallback):
+    """Approve the selected entries with the billable quantities typed beside them."""
+    ids = selected_ids(request)
+    return run_action(request, lambda: approve(ids, billable_quantities(request, ids)),
+                      success=lambda new: _("Approved; %(count)d actuals created.") % {"count": len(new)},
+                      fallback=back(request, fallback))
+
+
 @require_POST
 @permission_required("dataverse.approve_timeentry", raise_exception=True)
 def entries_approve(request):
-    ids = selected_ids(request)
-    return run_action(request, lambda: entries.approve_time_entries(entry_ids=ids, by=request.user),
-                      success=lambda new: _("Approved; %(count)d actuals created.") % {"count": len(new)},
-                      fallback="dataverse:entries")
+    return _approve(request, lambda ids, billable: entries.approve_time_entries(
+        entry_ids=ids, by=request.user, billable_hours=billable), fallback="dataverse:entries")
 
 @require_POST
 @permission_required("dataverse.approve_timeentry", raise_exception=True)
 def entries_reject(request):
     ids = selected_ids(request)
     return run_action(request, lambda: entries.reject_time_entries(entry_ids=ids, by=request.user),
-                      success=lambda n: _("%(count)d entries rejected.") % {"count": n}, fallback="dataverse:entries")
+                      success=lambda n: _("%(count)d entries rejected.") % {"count": n},
+                      fallback=back(request, "dataverse:entries"))
 
 
 @require_POST
@@ -265,9 +324,12 @@ def contract_detail(request, pk):
             else:
                 messages.success(request, _("The contract's customers are saved."))
                 return redirect("dataverse:contract_detail", contract.pk)
+    moves = [(status, ProjectContract.Status(status).label) for status in ProjectContract.Status.values
+             if status in ProjectContract.MOVES[contract.status]]
+    header_form = ContractForm(initial={"name": contract.name, "sales_price_list": contract.sales_price_list_id})
     return render(request, "dataverse/contract_detail.html", {
         "contract": contract, "lines": contract.lines.select_related("project"), "splits": splits,
-        "formset": formset, "title": contract.number})
+        "formset": formset, "title": contract.number, "moves": moves, "header_form": header_form})
 
 
 @require_POST
@@ -294,3 +356,256 @@ def invoices_confirm(request):
                                           "here.") % {"count": n},
                       fallback="dataverse:invoices")
 
+
+
+# --- Expense, material and fee entries, and the approval queue -------------------------------------
+
+
+class WithNewLink:
+    """A table page with a link to a creation form, for those who may create."""
+
+    template_name = "dataverse/table_with_new.html"
+    new_url_name = new_label = new_permission = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"may_create": self.request.user.has_perm(self.new_permission)}
+
+
+class EntryList(WithNewLink, TablePage):
+    permission_required = "dataverse.view_entry"
+    table_class = EntryTable
+    queryset = Entry.objects.select_related("category", "project", "task")
+    filterset_fields = ["status", "transaction_class", "project", "category"]
+    new_url_name, new_label, new_permission = "dataverse:entry_create", gettext_lazy("New entry"), "dataverse.add_entry"
+    title = gettext_lazy("Expense, material and fee entries")
+    intro = gettext_lazy("Submit entries, then approve them in the approval queue: approval creates the cost and "
+                         "unbilled sales actuals, priced by category.")
+    bulk_actions = (
+        ("dataverse:other_entries_submit", gettext_lazy("Submit selected"), "dataverse.add_entry"),
+        ("dataverse:other_entries_approve", gettext_lazy("Approve selected"), "dataverse.approve_entry"),
+        ("dataverse:other_entries_reject", gettext_lazy("Reject selected"), "dataverse.approve_entry"),
+        ("dataverse:other_entries_recall", gettext_lazy("Recall selected approvals"), "dataverse.approve_entry"),
+    )
+
+
+@permission_required("dataverse.add_entry", raise_exception=True)
+def entry_create(request):
+    form = EntryForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            entries.create_entry(
+                transaction_class=data["transaction_class"], category_id=data["category"].pk,
+                project_id=data["project"].pk, task_id=data["task"].pk if data["task"] else None,
+                resource_id=data["resource"].pk if data["resource"] else None, date=data["date"],
+                quantity=data["quantity"], description=data["description"], by=request.user)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("The entry is saved as a draft: submit it for approval."))
+            return redirect("dataverse:other_entries")
+    return render(request, "dataverse/form.html", {
+        "form": form, "title": _("New expense, material or fee entry"), "back": reverse("dataverse:other_entries")})
+
+
+@permission_required("dataverse.approve_entry", raise_exception=True)
+def approval_queue(request):
+    """Submitted entries of every class, with the billable quantity to enter where it differs."""
+    tables = [
+        ("time", _("Time"), TimeQueueTable(TimeEntry.objects.filter(status=TimeEntry.Status.SUBMITTED)
+                                           .select_related("resource", "project", "role")),
+         "dataverse:entries_approve", "dataverse:entries_reject",
+         request.user.has_perm("dataverse.approve_timeentry")),
+        ("other", _("Expenses, material and fees"),
+         EntryQueueTable(Entry.objects.filter(status=Entry.Status.SUBMITTED).select_related("category", "project",
+                                                                                            "task")),
+         "dataverse:other_entries_approve", "dataverse:other_entries_reject", True),
+    ]
+    for _key, _label, table, *_rest in tables:
+        RequestConfig(request, paginate={"per_page": 50, **LAZY_PAGES}).configure(table)
+    return render(request, "dataverse/approval_queue.html", {
+        "title": _("Approval queue"), "tables": [t for t in tables if t[-1]]})
+
+
+def _entry_action(request, service, success):
+    ids = selected_ids(request)
+    return run_action(request, lambda: service(entry_ids=ids, by=request.user), success=success,
+                      fallback=back(request, "dataverse:other_entries"))
+
+
+@require_POST
+@permission_required("dataverse.add_entry", raise_exception=True)
+def other_entries_submit(request):
+    return _entry_action(request, entries.submit_entries, lambda n: _("%(count)d entries submitted.") % {"count": n})
+
+
+@require_POST
+@permission_required("dataverse.approve_entry", raise_exception=True)
+def other_entries_approve(request):
+    return _approve(request, lambda ids, billable: entries.approve_entries(
+        entry_ids=ids, by=request.user, billable_quantities=billable), fallback="dataverse:other_entries")
+
+
+@require_POST
+@permission_required("dataverse.approve_entry", raise_exception=True)
+def other_entries_reject(request):
+    return _entry_action(request, entries.reject_entries, lambda n: _("%(count)d entries rejected.") % {"count": n})
+
+
+@require_POST
+@permission_required("dataverse.approve_entry", raise_exception=True)
+def other_entries_recall(request):
+    return _entry_action(request, entries.recall_entries,
+                         lambda new: _("Recalled; %(count)d actuals reversed.") % {"count": len(new)})
+
+
+# --- Contract lines, contract header and status --------------------------------------------------------
+
+
+class ContractLineList(TablePage):
+    permission_required = "dataverse.view_contractline"
+    table_class = ContractLineTable
+    queryset = ContractLine.objects.select_related("contract", "project").annotate(task_count=Count("line_tasks"))
+    filterset_fields = ["contract", "project", "billing_method", "included_tasks"]
+    title = gettext_lazy("Contract lines")
+    intro = gettext_lazy("Each line bills a project's tasks (all, or selected ones) for the classes it includes; "
+                         "with all tasks, a project and class can be on one line of a contract only.")
+
+
+LINE_RULES = Prefetch("line_tasks"), Prefetch("line_roles"), Prefetch("line_categories")
+
+
+@permission_required("dataverse.view_contractline", raise_exception=True)
+def line_edit(request, pk=None, contract_pk=None):
+    """Show a line, or a new one of a contract; save it (POST) with the change permission."""
+    line = get_object_or_404(ContractLine.objects.select_related("contract").prefetch_related(*LINE_RULES), pk=pk) \
+        if pk else None
+    contract = line.contract if line else get_object_or_404(ProjectContract, pk=contract_pk)
+    form = ContractLineForm(request.POST or None, initial=ContractLineForm.initial_for(line) if line else {
+        "include_time": True, "included_tasks": ContractLine.IncludedTasks.ALL})
+    if request.method == "POST":
+        if not request.user.has_perm("dataverse.change_contractline"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                saved = contract_lines.save_contract_line(contract_id=contract.pk, line_id=line.pk if line else None,
+                                                          by=request.user, **form.service_arguments())
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("Line %(name)s is saved.") % {"name": saved.name})
+                return redirect("dataverse:contract_detail", contract.pk)
+    return render(request, "dataverse/line_form.html", {
+        "form": form, "line": line, "contract": contract,
+        "title": line.name if line else _("New line of %(number)s") % {"number": contract.number},
+        "editable": not contract.is_closed and request.user.has_perm("dataverse.change_contractline")})
+
+
+@require_POST
+@permission_required("dataverse.change_contractline", raise_exception=True)
+def line_delete(request, pk):
+    line = get_object_or_404(ContractLine, pk=pk)
+    return run_action(request, lambda: contract_lines.delete_contract_line(line_id=line.pk, by=request.user),
+                      success=_("The line is deleted."), fallback=reverse("dataverse:contract_detail",
+                                                                           args=[line.contract_id]))
+
+
+@require_POST
+@permission_required("dataverse.change_projectcontract", raise_exception=True)
+def contract_update(request, pk):
+    contract = get_object_or_404(ProjectContract, pk=pk)
+    form = ContractForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("Give the contract a name and a price list."))
+        return redirect("dataverse:contract_detail", contract.pk)
+    return run_action(request, lambda: contracts.update_contract(
+                          contract_id=contract.pk, name=form.cleaned_data["name"], by=request.user,
+                          sales_price_list_id=form.cleaned_data["sales_price_list"].pk,
+                          currency=request.POST.get("currency") or None),
+                      success=_("The contract is saved."),
+                      fallback=reverse("dataverse:contract_detail", args=[contract.pk]))
+
+
+@require_POST
+@permission_required("dataverse.manage_contract_status", raise_exception=True)
+def contract_status(request, pk):
+    contract = get_object_or_404(ProjectContract, pk=pk)
+    return run_action(request, lambda: contracts.change_contract_status(
+                          contract_id=contract.pk, status=request.POST.get("status", ""), by=request.user),
+                      success=lambda c: _("Contract %(number)s is %(status)s.") % {
+                          "number": c.number, "status": c.get_status_display()},
+                      fallback=reverse("dataverse:contract_detail", args=[contract.pk]))
+
+
+# --- Transaction categories and price lists ---------------------------------------------------------
+
+
+class TransactionCategoryList(WithNewLink, TablePage):
+    permission_required = "dataverse.view_transactioncategory"
+    table_class = TransactionCategoryTable
+    queryset = TransactionCategory.objects.all()
+    filterset_fields = ["transaction_class"]
+    new_url_name, new_label = "dataverse:category_create", gettext_lazy("New category")
+    new_permission = "dataverse.change_transactioncategory"
+    title = gettext_lazy("Transaction categories")
+    intro = gettext_lazy("What expenses, material and fees are for; each is a project category in finance.")
+
+
+@permission_required("dataverse.view_transactioncategory", raise_exception=True)
+def category_edit(request, pk=None):
+    category = get_object_or_404(TransactionCategory, pk=pk) if pk else None
+    initial = {"name": category.name, "transaction_class": category.transaction_class,
+               "unit": category.unit} if category else {}
+    form = TransactionCategoryForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if not request.user.has_perm("dataverse.change_transactioncategory"):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                masterdata.save_transaction_category(category_id=category.pk if category else None,
+                                                     by=request.user, **form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("The category is saved."))
+                return redirect("dataverse:categories")
+    return render(request, "dataverse/form.html", {
+        "form": form, "title": category.name if category else _("New transaction category"),
+        "back": reverse("dataverse:categories"),
+        "editable": request.user.has_perm("dataverse.change_transactioncategory")})
+
+
+class PriceListList(TablePage):
+    permission_required = "dataverse.view_pricelist"
+    table_class = PriceListTable
+    queryset = PriceList.objects.annotate(role_count=Count("role_prices", distinct=True),
+                                          category_count=Count("category_prices", distinct=True))
+    filterset_fields = ["currency"]
+    title = gettext_lazy("Price lists")
+    intro = gettext_lazy("Cost lists (on projects) and sales lists (on contracts): a unit price per role and per "
+                         "category, read when entries are approved.")
+
+
+@permission_required("dataverse.view_pricelist", raise_exception=True)
+def price_list_detail(request, pk):
+    price_list = get_object_or_404(PriceList, pk=pk)
+    form = PriceForm(request.POST or None)
+    if request.method == "POST":
+        if not request.user.has_perm("dataverse.change_pricelist"):
+            raise PermissionDenied
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                masterdata.set_price(price_list_id=price_list.pk, price=data["price"], by=request.user,
+                                     role_id=data["role"].pk if data["role"] else None,
+                                     category_id=data["category"].pk if data["category"] else None)
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, _("The price is saved."))
+                return redirect("dataverse:price_list_detail", price_list.pk)
+    return render(request, "dataverse/price_list_detail.html", {
+        "price_list": price_list, "form": form, "title": price_list.name,
+        "role_prices": RolePrice.objects.filter(price_list=price_list).select_related("role").order_by("role__name"),
+        "category_prices": CategoryPrice.objects.filter(price_list=price_list).select_related("category")
+        .order_by("category__name")})

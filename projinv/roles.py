@@ -7,7 +7,8 @@ INTEGRATION_ADMIN = "Integration admin"
 
 _DATAVERSE_VIEW = [
     f"dataverse.view_{m}"
-    for m in ("customer", "projectcontract", "contractline", "project", "timeentry", "actual", "invoice")
+    for m in ("customer", "projectcontract", "contractline", "project", "timeentry", "actual", "invoice", "entry",
+              "transactioncategory", "pricelist")
 ]
 _FINANCE_VIEW = [
     f"finance.view_{m}"
@@ -41,7 +42,13 @@ ROLES: dict[str, list[str]] = {
     PROJECT_MANAGER: [
         *_DATAVERSE_VIEW,
         "dataverse.add_timeentry",
+        "dataverse.add_entry",
+        "dataverse.approve_entry",
         "dataverse.change_projectcontract",
+        "dataverse.manage_contract_status",
+        "dataverse.change_contractline",
+        "dataverse.change_transactioncategory",
+        "dataverse.change_pricelist",
         "dataverse.approve_timeentry",
         "dataverse.manage_backlog",
         "dataverse.create_proforma",

@@ -9,7 +9,17 @@ import pytest
 from django.contrib.auth.models import User
 from django.urls import reverse
 
-from dataverse.models import Actual, Invoice, InvoiceLineDetail, ProjectContract, TimeEntry
+from dataverse.models import (
+    Actual,
+    ContractLine,
+    Entry,
+    Invoice,
+    InvoiceLineDetail,
+    PriceList,
+    ProjectContract,
+    TimeEntry,
+    TransactionCategory,
+)
 from finance import setup_pages
 from finance.models import (
     ExchangeRate,
@@ -41,6 +51,17 @@ PAGES = [
     ("dataverse:invoices", None, {PM, ACC, INT}),
     ("dataverse:invoice_detail", "invoice", {PM, ACC, INT}),
     ("dataverse:detail_edit", "draft_detail", {PM}),
+    ("dataverse:other_entries", None, {PM}),
+    ("dataverse:entry_create", None, {PM}),
+    ("dataverse:approval_queue", None, {PM}),
+    ("dataverse:lines", None, {PM}),
+    ("dataverse:line_edit", "line", {PM}),
+    ("dataverse:line_create", "contract", {PM}),
+    ("dataverse:categories", None, {PM}),
+    ("dataverse:category_create", None, {PM}),
+    ("dataverse:category_edit", "category", {PM}),
+    ("dataverse:price_lists", None, {PM}),
+    ("dataverse:price_list_detail", "price_list", {PM}),
     ("finance:staging", None, {ACC, INT}),
     ("finance:imports", None, {ACC, INT}),
     ("finance:journals", None, {ACC}),
@@ -80,6 +101,13 @@ ACTIONS = [
     ("dataverse:contracts_invoice", None, {PM}),
     ("dataverse:invoices_confirm", None, {PM}),
     ("dataverse:detail_delete", "draft_detail", {PM}),
+    ("dataverse:other_entries_submit", None, {PM}),
+    ("dataverse:other_entries_approve", None, {PM}),
+    ("dataverse:other_entries_reject", None, {PM}),
+    ("dataverse:other_entries_recall", None, {PM}),
+    ("dataverse:line_delete", "line", {PM}),
+    ("dataverse:contract_update", "contract_pk", {PM}),
+    ("dataverse:contract_status", "contract_pk", {PM}),
     ("finance:import_run", None, {ACC, AR}),
     ("finance:proposal_import", "proposal", {ACC, AR}),
     ("finance:proposal_post", "proposal", {ACC, AR}),
@@ -118,6 +146,9 @@ def objects(world, db):
         "contract_pk": {"pk": ProjectContract.objects.get(number="PC-1002").pk},
         "number": {"number": invoice.number}, "map": {"code": "msdyn_actuals"},
         "journal": {"pk": IntegrationJournal.objects.first().pk}, **setup_records(),
+        "line": {"pk": ProjectContract.objects.get(number="PC-1002").lines.get().pk},
+        "category": {"pk": TransactionCategory.objects.get(name="Hotel").pk},
+        "price_list": {"pk": PriceList.objects.get(name="USPM sales 2026").pk},
     }
 
 
@@ -160,6 +191,9 @@ def state():
     """A fingerprint of everything a refused action might have changed."""
     return (
         list(TimeEntry.objects.order_by("pk").values_list("status", flat=True)),
+        list(Entry.objects.order_by("pk").values_list("status", flat=True)),
+        list(ProjectContract.objects.order_by("pk").values_list("status", "name", "modified_on")),
+        list(ContractLine.objects.order_by("pk").values_list("pk", "name")),
         list(Actual.objects.order_by("pk").values_list("billing_status", flat=True)),
         list(Invoice.objects.order_by("pk").values_list("status", "total")),
         list(InvoiceLineDetail.objects.order_by("pk").values_list("pk", "quantity")),

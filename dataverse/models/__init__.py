@@ -8,8 +8,12 @@ from .actuals import (
     TransactionType,
 )
 from .contracts import (
+    CategoryPrice,
     ContractCustomer,
     ContractLine,
+    ContractLineCategory,
+    ContractLineRole,
+    ContractLineTask,
     Customer,
     InvoiceSchedule,
     PriceList,
@@ -19,13 +23,17 @@ from .contracts import (
     Resource,
     ResourceRole,
     RolePrice,
+    TransactionCategory,
 )
-from .entries import TimeEntry
+from .entries import Entry, EntryStatus, TimeEntry
 from .invoices import Invoice, InvoiceLine, InvoiceLineDetail
+from .milestones import Milestone
 
 __all__ = [
     "Actual", "AdjustmentStatus", "BillingStatus", "BillingType", "TransactionClass", "TransactionConnection",
     "TransactionType", "ContractCustomer", "ContractLine", "Customer", "InvoiceSchedule", "PriceList", "Project",
     "ProjectContract", "ProjectTask",
-    "Resource", "ResourceRole", "RolePrice", "TimeEntry", "Invoice", "InvoiceLine", "InvoiceLineDetail",
+    "Resource", "ResourceRole", "RolePrice", "TimeEntry", "Entry", "EntryStatus", "TransactionCategory",
+    "CategoryPrice", "ContractLineTask", "ContractLineRole", "ContractLineCategory", "Invoice", "InvoiceLine",
+    "InvoiceLineDetail", "Milestone",
 ]

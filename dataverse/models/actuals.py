@@ -73,6 +73,13 @@ class Actual(models.Model):
                                       related_name="actuals")
     time_entry = models.ForeignKey("dataverse.TimeEntry", models.PROTECT, null=True, blank=True,
                                    related_name="actuals")
+    # The expense, material or fee entry it comes from (time has `time_entry`).
+    entry = models.ForeignKey("dataverse.Entry", models.PROTECT, null=True, blank=True, related_name="actuals")
+    # A milestone's billed sale: the milestone it bills (finance has it as an on-account transaction).
+    milestone = models.ForeignKey("dataverse.Milestone", models.PROTECT, null=True, blank=True,
+                                  related_name="billed_sales")
+    transaction_category = models.ForeignKey("dataverse.TransactionCategory", models.PROTECT, null=True, blank=True,
+                                             related_name="+", verbose_name=_("transaction category"))
     # The proforma invoice an unbilled sale was put on (stamped when the detail is created).
     invoice = models.ForeignKey("dataverse.Invoice", models.PROTECT, null=True, blank=True, related_name="+")
     # For a billed sale (or its reversal): the unbilled sale it invoices as finance knows it, i.e. the

@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from projinv.domain import InvalidTransition
 from projinv.money import CurrencyField, MoneyField
 
+from ..reasons import CodedTransition, Reason, describe
 from .actuals import BillingType, TransactionClass
 
 
@@ -44,7 +45,10 @@ class Invoice(models.Model):
 
     bulk_status = models.CharField(_("bulk confirmation"), max_length=10, choices=BulkStatus.choices, blank=True,
                                    default="")
-    bulk_message = models.CharField(_("bulk confirmation message"), max_length=500, blank=True)
+    # Why it failed, as a code and parameters: the worker has no reader's language (dataverse/reasons.py).
+    bulk_reason = models.CharField(_("bulk confirmation reason"), max_length=30, blank=True, default="")
+    # Null rather than {} when there is no reason: set-based inserts (the bench's) leave it out.
+    bulk_params = models.JSONField(_("bulk confirmation details"), null=True, blank=True, default=None)
     # A corrective invoice (domain.md §2.10): it credits, and may re-bill, billed sales of `corrects`.
     has_corrections = models.BooleanField(_("has corrections"), default=False)
     corrects = models.ForeignKey("self", models.PROTECT, null=True, blank=True, related_name="corrections",
@@ -81,12 +85,14 @@ class Invoice(models.Model):
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
 
+    @property
+    def bulk_message(self) -> str:
+        """The bulk confirmation's reason in words, in the reader's language."""
+        return describe(self.bulk_reason, self.bulk_params or {})
+
     def mark_confirmed(self, *, by):
         if not self.is_editable:
-            raise InvalidTransition(
-                _("Invoice %(number)s is %(status)s and cannot be confirmed.")
-                % {"number": self.number, "status": self.get_status_display()}
-            )
+            raise CodedTransition(Reason.NOT_EDITABLE, number=self.number, status=self.status)
         self.status, self.confirmed_by, self.confirmed_at = self.Status.CONFIRMED, by, timezone.now()
         self.save(update_fields=["status", "confirmed_by", "confirmed_at"])
 
@@ -133,6 +139,8 @@ class InvoiceLineDetail(models.Model):
     invoice = models.ForeignKey(Invoice, models.CASCADE, related_name="details")
     actual = models.ForeignKey("dataverse.Actual", models.PROTECT, null=True, blank=True, related_name="+",
                                verbose_name=_("unbilled actual"))
+    milestone = models.ForeignKey("dataverse.Milestone", models.PROTECT, null=True, blank=True,
+                                  related_name="details", verbose_name=_("milestone"))
     transaction_class = models.CharField(_("class"), max_length=20, choices=TransactionClass.choices)
     billing_type = models.CharField(_("billing type"), max_length=20, choices=BillingType.choices)
     transaction_date = models.DateField(_("date"))
@@ -153,6 +161,8 @@ class InvoiceLineDetail(models.Model):
         verbose_name_plural = _("invoice line details")
         constraints = [
             models.UniqueConstraint(fields=["invoice", "actual"], name="one_detail_per_actual_and_invoice"),
+            models.UniqueConstraint(fields=["invoice", "milestone"], condition=models.Q(corrected_billed=None),
+                                    name="one_detail_per_milestone_and_invoice"),
         ]
 
     @property

@@ -31,10 +31,12 @@ from ..models import (
     BillingType,
     Invoice,
     InvoiceLineDetail,
+    TransactionClass,
     TransactionConnection,
     TransactionType,
 )
 from ..signals import actuals_created
+from .milestones import refresh_invoice_status
 
 Role = TransactionConnection.Role
 
@@ -53,7 +55,10 @@ class BillingPlan:
             "transaction_class": like.transaction_class, "project_id": like.project_id, "task_id": like.task_id,
             "resource_id": like.resource_id, "role_id": like.role_id, "customer_id": like.customer_id,
             "contract_id": like.contract_id, "contract_line_id": like.contract_line_id,
-            "time_entry_id": like.time_entry_id, "invoice": self.invoice, "invoice_line_detail": detail,
+            "time_entry_id": like.time_entry_id, "entry_id": like.entry_id,
+            "transaction_category_id": like.transaction_category_id, "milestone_id": like.milestone_id,
+            "invoice": self.invoice,
+            "invoice_line_detail": detail,
             "transaction_date": like.transaction_date, "currency": like.currency, "unit": like.unit,
             "billing_status": BillingStatus.CUSTOMER_INVOICE_POSTED, "description": detail.description,
             "accounting_date": self.accounting_date, **values,
@@ -111,6 +116,29 @@ class BillingPlan:
                          price=billed.price, synced=True, invoice=None,
                          billing_status=BillingStatus.UNBILLED_SALES_CREATED)
 
+    def bill_milestone(self, detail: InvoiceLineDetail) -> Actual:
+        """A milestone's billed sale, class Milestone: no unbilled sale behind it (domain.md §2.7)."""
+        milestone, line = detail.milestone, detail.invoice_line.contract_line
+        like = Actual(transaction_class=TransactionClass.MILESTONE, project_id=line.project_id,
+                      customer_id=self.invoice.customer_id, contract_id=self.invoice.contract_id,
+                      contract_line_id=line.pk, milestone_id=milestone.pk, transaction_date=milestone.milestone_date,
+                      currency=detail.currency, unit="each")
+        return self._new(like, detail, transaction_type=TransactionType.BILLED_SALES,
+                         billing_type=detail.billing_type, quantity=detail.quantity, price=detail.price,
+                         amount=detail.amount)
+
+    def correct_milestone(self, detail: InvoiceLineDetail) -> None:
+        """Credit a milestone's billed sale and bill what should finally stand, in full or in part:
+        whatever is credited is the milestone's to bill again (it goes back to Ready)."""
+        billed = detail.corrected_billed
+        self.reverse_billed(billed, detail)
+        final = round_money(detail.quantity * detail.price, billed.currency)
+        if final:
+            rebill = self._new(billed, detail, transaction_type=TransactionType.BILLED_SALES,
+                               billing_type=billed.billing_type, quantity=detail.quantity, price=detail.price,
+                               amount=final)
+            self.connect(rebill, Role.REPLACING, billed, Role.ORIGINAL)
+
     def save(self) -> list[int]:
         # Billed sales may name a replacement made in this plan as the sale they invoice: those
         # replacements need their keys first, so unbilled actuals go in one statement, billed in another.
@@ -139,13 +167,20 @@ def replacement_parts(detail: InvoiceLineDetail, original: Actual):
 
 def create_billing_actuals(*, invoice: Invoice) -> list[int]:
     details = list(InvoiceLineDetail.objects.filter(invoice=invoice)
-                   .select_related("actual", "corrected_billed").order_by("pk"))
+                   .select_related("actual", "corrected_billed", "milestone", "invoice_line__contract_line")
+                   .order_by("pk"))
     plan = BillingPlan(invoice=invoice, accounting_date=timezone.localdate(invoice.confirmed_at))  # BR-25
     adjusted = []
     for detail in details:
         if detail.is_correction:
             adjusted.append(detail.corrected_billed_id)
-            plan.correct(detail)
+            if detail.corrected_billed.milestone_id:
+                plan.correct_milestone(detail)
+            else:
+                plan.correct(detail)
+            continue
+        if detail.milestone_id:
+            plan.bill_milestone(detail)
             continue
         original = detail.actual
         if unchanged(detail, original):
@@ -159,11 +194,13 @@ def create_billing_actuals(*, invoice: Invoice) -> list[int]:
             plan.reverse(replacement, detail)
             plan.bill(replacement, detail, invoices=original)
     new_ids = plan.save()
-    invoiced = [d.actual_id for d in details if not d.is_correction]
+    invoiced = [d.actual_id for d in details if d.actual_id and not d.is_correction]
     # In primary-key order, as the write-back locks them: the two wait for each other, never deadlock.
     list(Actual.objects.select_for_update().filter(pk__in=invoiced + adjusted).order_by("pk").values_list("pk"))
     Actual.objects.filter(pk__in=invoiced).update(
         billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED)
     Actual.objects.filter(pk__in=adjusted).update(adjustment_status=AdjustmentStatus.ADJUSTED)
+    # Billed in full → Customer invoice posted; credited (in full or in part) → Ready again (§4.5).
+    refresh_invoice_status(milestone_ids=[d.milestone_id for d in details])
     actuals_created.send(sender=Actual, actual_ids=new_ids)
     return new_ids

@@ -15,6 +15,7 @@ from django_q.tasks import async_task
 from projinv.domain import DomainError
 
 from ..models import Invoice, ProjectContract
+from ..reasons import code_of
 from .invoicing import confirm_proforma, create_proforma_invoices
 
 Bulk = Invoice.BulkStatus
@@ -48,7 +49,7 @@ def schedule_confirmation(*, invoice_ids, by) -> int:
                .exclude(bulk_status=Bulk.SCHEDULED).values_list("pk", flat=True))
     if not ids:
         raise DomainError(_("None of the selected invoices is a draft waiting to be confirmed."))
-    Invoice.objects.filter(pk__in=ids).update(bulk_status=Bulk.SCHEDULED, bulk_message="")
+    Invoice.objects.filter(pk__in=ids).update(bulk_status=Bulk.SCHEDULED, bulk_reason="", bulk_params=None)
     transaction.on_commit(lambda: [async_task("dataverse.tasks.confirm_scheduled", pk, by.pk,
                                               group="bulk-confirmation") for pk in ids], robust=True)
     return len(ids)
@@ -70,10 +71,11 @@ def confirm_scheduled(*, invoice_id: int, user_id: int) -> str:
             Invoice.objects.filter(pk=invoice_id).update(bulk_status=Bulk.COMPLETE)
             return Bulk.COMPLETE
     except DomainError as error:
-        reason = str(error)
+        code, params = code_of(error)
     except Exception as error:  # noqa: BLE001 - recorded for a person to see; the invoice stays a draft
         log.exception("Bulk confirmation of invoice %s failed", invoice_id)
-        reason = _("Unexpected error: %(error)s") % {"error": f"{type(error).__name__}: {error}"}
-    Invoice.objects.filter(pk=invoice_id, bulk_status=Bulk.SCHEDULED).update(bulk_status=Bulk.FAILED,
-                                                                              bulk_message=reason[:500])
+        code, params = code_of(error)
+    # A code and its parameters, put into words when a person reads them (dataverse/reasons.py).
+    Invoice.objects.filter(pk=invoice_id, bulk_status=Bulk.SCHEDULED).update(
+        bulk_status=Bulk.FAILED, bulk_reason=code, bulk_params={k: str(v)[:500] for k, v in params.items()})
     return Bulk.FAILED

@@ -1,16 +1,101 @@
-"""Contract customers and their billing splits (domain.md §2.1.2, BR-14)."""
+"""Project contracts: header, status and customers with their billing splits (domain.md §2.1, §3.1,
+BR-14). Every change is announced to the bridge (`master_data_changed`)."""
 
 from decimal import Decimal
 
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from projinv.domain import DomainError
 from projinv.money import round_money
 
-from ..models import Actual, ContractCustomer, ProjectContract, TransactionType
+from .. import selectors
+from ..models import Actual, ContractCustomer, Invoice, PriceList, ProjectContract, TransactionType
+from .masterdata import announce
 
 HUNDRED = Decimal(100)
+Status = ProjectContract.Status
+
+
+def locked_contract(contract_id: int, *, for_change=True) -> ProjectContract:
+    """The contract, row-locked; a closed one is read-only (domain.md §3.1)."""
+    contract = ProjectContract.objects.select_for_update().get(pk=contract_id)
+    if for_change and contract.is_closed:
+        raise DomainError(_("Contract %(number)s is closed: it can no longer change.") % {"number": contract.number})
+    return contract
+
+
+def _check_price_list(price_list_id, currency):
+    price_list = PriceList.objects.get(pk=price_list_id)
+    if price_list.currency != currency:
+        raise DomainError(_("Price list %(list)s is in %(its)s; the contract sells in %(currency)s.")
+                          % {"list": price_list, "its": price_list.currency, "currency": currency})
+
+
+@transaction.atomic
+def create_contract(*, number: str, name: str, customer_id: int, legal_entity: str, currency: str,
+                    sales_price_list_id: int, by) -> ProjectContract:
+    """A new contract, in Draft. Its sales currency is fixed from now on."""
+    if ProjectContract.objects.filter(number=number).exists():
+        raise DomainError(_("There is already a contract %(number)s.") % {"number": number})
+    _check_price_list(sales_price_list_id, currency)
+    contract = ProjectContract.objects.create(number=number, name=name, customer_id=customer_id,
+                                              legal_entity=legal_entity, currency=currency,
+                                              sales_price_list_id=sales_price_list_id, status=Status.DRAFT)
+    announce(selectors.CONTRACTS, selectors.contract_rows([contract.pk]))
+    announce(selectors.CONTRACT_CUSTOMERS, selectors.contract_customer_rows([contract.pk]))
+    return contract
+
+
+@transaction.atomic
+def update_contract(*, contract_id: int, by, name: str, sales_price_list_id: int, currency: str | None = None,
+                    customer_id: int | None = None) -> ProjectContract:
+    """Change the name or price list; the customer only while Draft. The currency is locked after save."""
+    contract = locked_contract(contract_id)
+    if currency is not None and currency != contract.currency:
+        raise DomainError(_("The sales currency of contract %(number)s is locked after save: it stays %(currency)s.")
+                          % {"number": contract.number, "currency": contract.currency})
+    before = selectors.contract_customer_rows([contract.pk])
+    if customer_id is not None and customer_id != contract.customer_id:
+        if contract.status != Status.DRAFT:
+            raise DomainError(_("The customer of contract %(number)s can change only while it is a draft.")
+                              % {"number": contract.number})
+        if contract.contract_customers.exists():
+            raise DomainError(_("Contract %(number)s has customers with splits: change them there.")
+                              % {"number": contract.number})
+        contract.customer_id = customer_id
+    _check_price_list(sales_price_list_id, contract.currency)
+    contract.name, contract.sales_price_list_id = name, sales_price_list_id
+    contract.save(update_fields=["name", "sales_price_list", "customer", "modified_on"])
+    announce(selectors.CONTRACTS, selectors.contract_rows([contract.pk]))
+    _announce_customers(contract, before)
+    return contract
+
+
+@transaction.atomic
+def change_contract_status(*, contract_id: int, status: str, by) -> ProjectContract:
+    """Draft → Active, Draft or Active → Closed. A contract with drafts stays open: a closed contract
+    takes no new invoices, so its drafts could never be confirmed."""
+    contract = locked_contract(contract_id, for_change=False)
+    contract.move_to(status)  # raises InvalidTransition for any other move
+    if status == Status.CLOSED:
+        drafts = list(Invoice.objects.filter(contract=contract, status__in=Invoice.EDITABLE)
+                      .order_by("pk").values_list("number", flat=True))
+        if drafts:
+            raise DomainError(_("Contract %(number)s has draft invoices (%(drafts)s): confirm or empty them before "
+                                "closing it.") % {"number": contract.number, "drafts": ", ".join(drafts)})
+    contract.save(update_fields=["status", "modified_on"])
+    announce(selectors.CONTRACTS, selectors.contract_rows([contract.pk]))
+    return contract
+
+
+def _announce_customers(contract, before: list[dict]) -> None:
+    """The contract's customers now, and a delete for each one that is no longer among them."""
+    after = selectors.contract_customer_rows([contract.pk])
+    kept = {row["msdyn_customer"] for row in after}
+    gone = [row for row in before if row["msdyn_customer"] not in kept]
+    announce(selectors.CONTRACT_CUSTOMERS, after + selectors.as_deleted(gone, at=timezone.now()))
 
 
 @transaction.atomic
@@ -20,7 +105,7 @@ def set_contract_customers(*, contract_id: int, splits: list[tuple[int, Decimal,
     The splits must total 100 % with exactly one rounding customer. A contract whose actuals exist
     keeps its customers: they can no longer be changed (the split of past actuals would not match).
     """
-    contract = ProjectContract.objects.select_for_update().get(pk=contract_id)
+    contract = locked_contract(contract_id)
     if not splits:
         raise DomainError(_("A contract needs at least one customer."))
     if any(split <= 0 or split > HUNDRED for _c, split, _r in splits):
@@ -32,14 +117,20 @@ def set_contract_customers(*, contract_id: int, splits: list[tuple[int, Decimal,
         raise DomainError(_("Exactly one customer must take the rounding difference."))
     if len({customer for customer, *_rest in splits}) != len(splits):
         raise DomainError(_("A customer can appear only once on a contract."))
+    if contract.customer_id not in {customer for customer, *_rest in splits}:
+        # The primary contract customer cannot be deleted (domain.md §3.1).
+        raise DomainError(_("%(customer)s is the contract's customer: it must stay among its customers.")
+                          % {"customer": contract.customer})
     if Actual.objects.filter(contract=contract, transaction_type=TransactionType.UNBILLED_SALES).exists():
         raise DomainError(_("Contract %(number)s already has actuals: its customers can no longer change.")
                           % {"number": contract.number})
+    before = selectors.contract_customer_rows([contract.pk])
     ContractCustomer.objects.filter(contract=contract).delete()
     ContractCustomer.objects.bulk_create(
         ContractCustomer(contract=contract, customer_id=customer, split_percent=split, is_rounding=rounding)
         for customer, split, rounding in splits
     )
+    _announce_customers(contract, before)
 
 
 def split_amounts(contract: ProjectContract, quantity: Decimal, amount: Decimal, splits) -> list[tuple]:

@@ -48,6 +48,7 @@ def revise_invoice(*, invoice_id: int, by, detail_ids=None, into_invoice_id=None
     InvoiceLineDetail.objects.bulk_create(
         InvoiceLineDetail(
             invoice_line=lines[sale.contract_line_id], invoice=target, corrected_billed=sale,
+            milestone_id=sale.milestone_id,
             transaction_class=sale.transaction_class, billing_type=sale.billing_type,
             transaction_date=sale.transaction_date, description=sale.description, quantity=0, price=sale.price,
             amount=-sale.amount, currency=sale.currency,  # quantity 0: "credit everything" until edited

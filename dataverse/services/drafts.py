@@ -15,9 +15,11 @@ from ..models import (
     BillingType,
     Invoice,
     InvoiceLineDetail,
+    Milestone,
     TransactionType,
 )
-from .invoicing import add_details, recompute_totals
+from .invoicing import add_details, add_milestone_details, recompute_totals
+from .milestones import billable_parts, refresh_invoice_status
 
 EDITABLE_BILLING_TYPES = (BillingType.CHARGEABLE, BillingType.NON_CHARGEABLE, BillingType.COMPLIMENTARY)
 
@@ -49,6 +51,15 @@ def update_detail(*, detail_id: int, by, quantity: Decimal, price: Decimal, bill
         raise DomainError(_("%(type)s is not a billing type a detail can have.") % {"type": billing_type})
     if detail.is_correction and billing_type != detail.billing_type:
         raise DomainError(_("The billing type of a correction cannot be changed (fix 6006562)."))
+    if detail.milestone_id and not detail.is_correction and (quantity, price) != (detail.quantity, detail.price):
+        raise DomainError(_("A milestone bills its amount: only its billing type, tax and description can change."))
+    if detail.milestone_id and detail.is_correction and (
+            quantity not in (0, 1) or round_money(quantity * price, invoice.currency) > detail.corrected_billed.amount):
+        # Partial milestone credit: what should finally stand is an amount (quantity 1 at that price) no
+        # higher than what was billed; the milestones of a line keep summing to its value (BR-13).
+        raise DomainError(_("A milestone correction bills quantity 0 (a full credit) or 1 at the amount that should "
+                            "finally stand, at most the %(amount)s billed.")
+                          % {"amount": detail.corrected_billed.amount})
     detail.quantity, detail.price, detail.billing_type = quantity, price, billing_type
     detail.amount = round_money(quantity * price, invoice.currency)
     if detail.is_correction:  # what this invoice adds is the difference to what was billed
@@ -68,6 +79,7 @@ def delete_detail(*, detail_id: int, by) -> Invoice:
         Actual.objects.filter(pk=detail.actual_id).update(billing_status=BillingStatus.READY_TO_INVOICE,
                                                           invoice=None)
     detail.delete()
+    refresh_invoice_status(milestone_ids=[detail.milestone_id])  # a milestone goes back to Ready
     recompute_totals(invoice=invoice)
     return invoice
 
@@ -83,7 +95,12 @@ def refresh_invoice(*, invoice_id: int, by) -> int:
                 billing_status=BillingStatus.READY_TO_INVOICE)
         .order_by("transaction_date", "pk")
     )
-    if late:
+    milestones = list(Milestone.objects.select_for_update().filter(
+        contract_line__contract_id=invoice.contract_id, invoice_status=Milestone.InvoiceStatus.READY)
+        .select_related("contract_line__contract").order_by("milestone_date", "pk"))
+    parts = billable_parts(milestones, invoice.contract).get(invoice.customer_id, []) if milestones else []
+    if late or parts:
         add_details(invoice=invoice, actuals=late)
+        add_milestone_details(invoice=invoice, parts=parts)
         recompute_totals(invoice=invoice)
-    return len(late)
+    return len(late) + len(parts)

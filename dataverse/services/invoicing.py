@@ -18,10 +18,14 @@ from ..models import (
     Invoice,
     InvoiceLine,
     InvoiceLineDetail,
+    Milestone,
     ProjectContract,
+    TransactionClass,
     TransactionType,
 )
+from ..reasons import CodedError, Reason
 from ..signals import proforma_confirmed
+from .milestones import billable_parts, refresh_invoice_status
 
 
 class NothingToInvoice(DomainError):
@@ -52,18 +56,28 @@ def create_proforma_invoices(*, contract_id: int, by, invoice_date=None, contrac
         ready = ready.filter(contract_line_id__in=contract_line_ids)
     if cutoff is not None:
         ready = ready.filter(transaction_date__lte=cutoff)
-    ready = list(ready.order_by("customer_id", "transaction_date", "pk"))
-    if not ready:
+    ready = {customer_id: list(actuals) for customer_id, actuals in
+             groupby(ready.order_by("customer_id", "transaction_date", "pk"), key=lambda actual: actual.customer_id)}
+    # Ready milestones, dated up to the run date of a scheduled run (domain.md §2.5).
+    milestones = Milestone.objects.select_for_update().filter(
+        contract_line__contract=contract, invoice_status=Milestone.InvoiceStatus.READY)
+    if contract_line_ids is not None:
+        milestones = milestones.filter(contract_line_id__in=contract_line_ids)
+    if cutoff is not None:
+        milestones = milestones.filter(milestone_date__lte=invoice_date or cutoff)
+    parts = billable_parts(list(milestones.order_by("milestone_date", "pk")), contract)
+    if not ready and not parts:
         raise NothingToInvoice(_("Nothing on contract %(number)s is ready to invoice.") % {"number": contract.number})
     contract_lines = list(contract.lines.all())
     invoices = []
-    for customer_id, actuals in groupby(ready, key=lambda actual: actual.customer_id):
+    for customer_id in sorted(set(ready) | set(parts)):
         invoice = Invoice.objects.create(
             number=next_invoice_number(), name=contract.name, contract=contract, customer_id=customer_id,
             currency=contract.currency, invoice_date=invoice_date or timezone.localdate(), created_by=by,
         )
         InvoiceLine.objects.bulk_create(InvoiceLine(invoice=invoice, contract_line=line) for line in contract_lines)
-        add_details(invoice=invoice, actuals=list(actuals))
+        add_details(invoice=invoice, actuals=ready.get(customer_id, []))
+        add_milestone_details(invoice=invoice, parts=parts.get(customer_id, []))
         recompute_totals(invoice=invoice)
         invoices.append(invoice)
     return invoices
@@ -81,6 +95,8 @@ def create_proforma_invoice(*, contract_id: int, by, invoice_date=None) -> Invoi
 def add_details(*, invoice: Invoice, actuals: list[Actual]) -> None:
     """One detail per unbilled actual, on the invoice line of its contract line; the actual is now
     on this draft (Customer invoice created, stamped with the invoice)."""
+    if not actuals:
+        return
     lines = {line.contract_line_id: line for line in InvoiceLine.objects.filter(invoice=invoice)}
     InvoiceLineDetail.objects.bulk_create(
         InvoiceLineDetail(
@@ -94,6 +110,23 @@ def add_details(*, invoice: Invoice, actuals: list[Actual]) -> None:
     Actual.objects.filter(pk__in=[a.pk for a in actuals]).update(
         billing_status=BillingStatus.CUSTOMER_INVOICE_CREATED, invoice=invoice
     )
+
+
+def add_milestone_details(*, invoice: Invoice, parts) -> None:
+    """One detail per (milestone, amount left for this customer, tax); the milestones are now on a draft."""
+    if not parts:
+        return
+    lines = {line.contract_line_id: line for line in InvoiceLine.objects.filter(invoice=invoice)}
+    InvoiceLineDetail.objects.bulk_create(
+        InvoiceLineDetail(
+            invoice_line=lines[milestone.contract_line_id], invoice=invoice, milestone=milestone,
+            transaction_class=TransactionClass.MILESTONE, billing_type=BillingType.CHARGEABLE,
+            transaction_date=milestone.milestone_date, description=milestone.name, quantity=1, price=amount,
+            amount=amount, tax=tax, currency=invoice.currency,
+        )
+        for milestone, amount, tax in parts
+    )
+    refresh_invoice_status(milestone_ids=[milestone.pk for milestone, _a, _t in parts])
 
 
 def recompute_totals(*, invoice: Invoice) -> None:
@@ -123,8 +156,7 @@ def confirm_proforma(*, invoice_id: int, by) -> Invoice:
     """Confirm a draft: one-way; the billing actuals are created by the signal's receiver."""
     invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
     if invoice.is_editable and not InvoiceLineDetail.objects.filter(invoice=invoice).exists():
-        raise DomainError(_("Invoice %(number)s has no details: there is nothing to confirm.")
-                          % {"number": invoice.number})
+        raise CodedError(Reason.NO_DETAILS, number=invoice.number)
     invoice.mark_confirmed(by=by)  # raises InvalidTransition unless Draft or In review
     proforma_confirmed.send(sender=Invoice, invoice=invoice)
     return invoice

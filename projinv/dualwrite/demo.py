@@ -45,6 +45,13 @@ CUSTOMERS = [("C-1001", "Fabrikam Ltd"), ("C-1002", "Contoso Pharmaceuticals")]
 TAX_GROUPS = [("EXEMPT", "Exempt (resale)", Decimal("0")), ("US-WA", "Washington", Decimal("8.25"))]
 CUSTOMER_TAX_GROUPS = ["EXEMPT", "US-WA"]
 ROLE_PRICES = {"Consultant": (Decimal("100"), Decimal("200")), "Architect": (Decimal("150"), Decimal("300"))}
+# Transaction categories: name, class, unit, (cost price, sales price); a fee has no cost.
+CATEGORIES = [
+    ("Airfare", "expense", "each", (Decimal("400"), Decimal("440"))),
+    ("Hotel", "expense", "night", (Decimal("150"), Decimal("165"))),
+    ("Hardware", "material", "each", (Decimal("900"), Decimal("1100"))),
+    ("Setup fee", "fee", "each", (None, Decimal("500"))),
+]
 
 
 def load_users() -> dict[str, User]:
@@ -91,29 +98,45 @@ def load_finance() -> None:
 
 @transaction.atomic
 def load_dataverse(*, approver: User, entries_per_project: int = 8) -> bool:
-    """Master data and time entries; most entries approved (through the bridge). False if loaded before."""
+    """Master data (through the services, so the bridge hears of it), time entries, most approved,
+    and expense entries waiting for approval. False if loaded before."""
+    from dataverse.services import contract_lines, contracts, masterdata
+
     if dv.Customer.objects.filter(number=CUSTOMERS[0][0]).exists():
         return False
-    cost_list = dv.PriceList.objects.create(name="USPM cost 2026", currency="USD")
-    sales_list = dv.PriceList.objects.create(name="USPM sales 2026", currency="USD")
+    cost_list = masterdata.create_price_list(name="USPM cost 2026", currency="USD", by=approver)
+    sales_list = masterdata.create_price_list(name="USPM sales 2026", currency="USD", by=approver)
     resources = []
     for role_name, (cost, sales) in ROLE_PRICES.items():
         role = dv.ResourceRole.objects.create(name=role_name)
-        dv.RolePrice.objects.create(price_list=cost_list, role=role, price=cost)
-        dv.RolePrice.objects.create(price_list=sales_list, role=role, price=sales)
+        masterdata.set_price(price_list_id=cost_list.pk, role_id=role.pk, price=cost, by=approver)
+        masterdata.set_price(price_list_id=sales_list.pk, role_id=role.pk, price=sales, by=approver)
         resources.append(dv.Resource.objects.create(name={"Consultant": "Alice Consultant",
                                                           "Architect": "Bob Architect"}[role_name], role=role))
+    categories = {}
+    for name, transaction_class, unit, (cost, sales) in CATEGORIES:
+        category = masterdata.save_transaction_category(name=name, transaction_class=transaction_class, unit=unit,
+                                                        by=approver)
+        if cost is not None:
+            masterdata.set_price(price_list_id=cost_list.pk, category_id=category.pk, price=cost, by=approver)
+        masterdata.set_price(price_list_id=sales_list.pk, category_id=category.pk, price=sales, by=approver)
+        categories[name] = category
     today = timezone.localdate()
     for index, (number, name) in enumerate(CUSTOMERS, start=1):
         customer = dv.Customer.objects.create(number=number, name=name, legal_entity=LEGAL_ENTITY)
-        project = dv.Project.objects.create(number=f"PRJ-100{index}", name=f"ERP rollout for {name}",
-                                            legal_entity=LEGAL_ENTITY, cost_price_list=cost_list)
-        task = dv.ProjectTask.objects.create(project=project, name="Design and build")
-        contract = dv.ProjectContract.objects.create(
-            number=f"PC-100{index}", name=f"{name} – ERP rollout", customer=customer, legal_entity=LEGAL_ENTITY,
-            currency="USD", sales_price_list=sales_list)
-        dv.ContractLine.objects.create(contract=contract, name="Time and material – consulting", project=project,
-                                       billing_method=dv.ContractLine.BillingMethod.TIME_AND_MATERIAL)
+        project = masterdata.create_project(number=f"PRJ-100{index}", name=f"ERP rollout for {name}",
+                                            legal_entity=LEGAL_ENTITY, cost_price_list_id=cost_list.pk,
+                                            tasks=("Design and build",), by=approver)
+        task = project.tasks.get()
+        contract = contracts.create_contract(
+            number=f"PC-100{index}", name=f"{name} – ERP rollout", customer_id=customer.pk, legal_entity=LEGAL_ENTITY,
+            currency="USD", sales_price_list_id=sales_list.pk, by=approver)
+        contract_lines.save_contract_line(
+            contract_id=contract.pk, name="Time and material – consulting", project_id=project.pk,
+            billing_method=dv.ContractLine.BillingMethod.TIME_AND_MATERIAL, include_expense=True,
+            include_material=True, include_fee=True, by=approver)
+        contracts.change_contract_status(contract_id=contract.pk, status=dv.ProjectContract.Status.ACTIVE,
+                                         by=approver)
         created = dv.TimeEntry.objects.bulk_create(
             dv.TimeEntry(resource=resources[i % 2], role=resources[i % 2].role, project=project, task=task,
                          date=today - timedelta(days=entries_per_project - i), hours=Decimal(8 if i % 3 else 6),
@@ -122,6 +145,14 @@ def load_dataverse(*, approver: User, entries_per_project: int = 8) -> bool:
         to_approve = [e.pk for e in created[: max(entries_per_project - 2, 1)]]
         entries.submit_time_entries(entry_ids=[e.pk for e in created[:-1]], by=approver)
         entries.approve_time_entries(entry_ids=to_approve, by=approver)
+        # Expenses wait in the approval queue: approving them is the manager's first demo step.
+        expenses = [entries.create_entry(transaction_class=category.transaction_class, category_id=category.pk,
+                                         project_id=project.pk, task_id=task.pk, resource_id=resources[0].pk,
+                                         date=today - timedelta(days=1), quantity=quantity, description=text,
+                                         by=approver)
+                    for category, quantity, text in ((categories["Airfare"], Decimal(1), "Flight to the workshop"),
+                                                     (categories["Hotel"], Decimal(2), "Two nights near the client"))]
+        entries.submit_entries(entry_ids=[e.pk for e in expenses], by=approver)
     return True
 
 
