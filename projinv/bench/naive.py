@@ -74,13 +74,16 @@ def approve(entry_ids: list[int], user) -> float:
     return timed_rolled_back(work)
 
 
+STAGING_FIELDS = {f.attname: f for f in fin.ActualStaging._meta.concrete_fields}
+
+
 def bridge(rows: list[dict]) -> float:
     """`rows`: msdyn_actuals payload rows (the outbox's); one staging row saved per actual."""
     def work():
         for row in ACTUALS.translate(rows):
             actual_id = row.pop("actual_id")
-            fin.ActualStaging(dataverse_actual_id=actual_id,
-                              **{k: ("" if v is None else v) for k, v in row.items()}).save()
+            fin.ActualStaging(dataverse_actual_id=actual_id, **{
+                k: ("" if v is None and not STAGING_FIELDS[k].null else v) for k, v in row.items()}).save()
 
     return timed_rolled_back(work)
 

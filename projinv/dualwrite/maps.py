@@ -89,6 +89,8 @@ ACTUALS = TableMap(
         "msdyn_amount": "amount",
         "transactioncurrency": "currency",
         "msdyn_description": "description",
+        "msdyn_transactioncategory": "transaction_category",
+        "msdyn_contractlinescheduleofvalue": "milestone_id",
     },
 )
 TRANSACTION_CONNECTIONS = TableMap(
@@ -117,5 +119,53 @@ CUSTOMER_INVOICES = TableMap(
     fields=_same("invoice_number", "customer_invoice_number", "customer_invoice_date", "tax_amount"),
 )
 
-MAPS = {m.code: m for m in (INVOICE_PROPOSAL_V2, ACTUALS, TRANSACTION_CONNECTIONS, ACTUALS_WRITE_BACK,
-                             CUSTOMER_INVOICES)}
+
+# --- Master data (domain.md §2.1, §3.3): Dataverse masters it, finance keeps a reference copy -------
+# Each change carries the record's `modifiedon`; finance applies it only when it is newer than what it
+# has (D41), so a redelivered or late old change never overwrites a newer one. Changes of one record
+# also share an ordering key, so they are delivered in the order they happened.
+
+def _master(code: str, name: str, *, key: str, deliver, fields: dict[str, str], ordering: str = "") -> TableMap:
+    return TableMap(code=code, name=name, source=DATAVERSE, key_field=key, priority=1, batched=True,
+                    ordering_field=ordering or key, deliver=deliver,
+                    fields={**fields, "modifiedon": "modified_on"})
+
+
+PROJECT_CONTRACTS = _master(
+    "salesorders", "Project contract headers (salesorders)", key="salesorderid",
+    deliver=lambda rows: finance_inbound.receive_contracts(rows=rows),
+    fields={"salesorderid": "contract_number", "name": "name", "owningcompany": "legal_entity",
+            "customerid": "customer_number", "transactioncurrency": "currency", "statecode": "status"})
+FUNDING_SOURCES = _master(
+    "msdyn_projectcontractsplitbillingrules", "Project funding source (msdyn_projectcontractsplitbillingrules)",
+    key="msdyn_customer", ordering="msdyn_contract",
+    deliver=lambda rows: finance_inbound.receive_funding_sources(rows=rows),
+    # The billing split % is mastered in Dataverse only and does not travel (domain.md §2.1.2).
+    fields={"msdyn_contract": "contract_number", "msdyn_customer": "customer_number",
+            "msdyn_isprimary": "is_primary", "deleted": "deleted"})
+CONTRACT_LINES = _master(
+    "salesorderdetails", "Project contract lines (salesorderdetails)", key="msdyn_name", ordering="msdyn_contract",
+    deliver=lambda rows: finance_inbound.receive_contract_billing_rules(rows=rows),
+    fields={"msdyn_contract": "contract_number", "msdyn_name": "line_name", "msdyn_project": "project_number",
+            "msdyn_billingmethod": "billing_method", "deleted": "deleted"})
+PROJECTS = _master(
+    "msdyn_projects", "Projects V2 (msdyn_projects)", key="msdyn_projectid",
+    deliver=lambda rows: finance_inbound.receive_projects(rows=rows),
+    fields={"msdyn_projectid": "project_number", "msdyn_subject": "name", "owningcompany": "legal_entity"})
+TRANSACTION_CATEGORIES = _master(
+    "msdyn_transactioncategories", "Project transaction categories (msdyn_transactioncategories)",
+    key="msdyn_name", deliver=lambda rows: finance_inbound.receive_transaction_categories(rows=rows),
+    fields={"msdyn_name": "category", "msdyn_transactionclass": "transaction_class"})
+MILESTONES = _master(
+    "msdyn_contractlinescheduleofvalues", "Contract line milestones (msdyn_contractlinescheduleofvalues)",
+    key="msdyn_contractlinescheduleofvalueid",
+    deliver=lambda rows: finance_inbound.receive_on_account_transactions(rows=rows),
+    fields={"msdyn_contractlinescheduleofvalueid": "milestone_id", "msdyn_contract": "contract_number",
+            "msdyn_contractline": "line_name", "msdyn_project": "project_number", "owningcompany": "legal_entity",
+            "msdyn_name": "name", "msdyn_milestonedate": "milestone_date", "msdyn_amount": "amount",
+            "transactioncurrency": "currency", "deleted": "deleted"})
+MASTER_DATA = {m.code: m for m in (PROJECT_CONTRACTS, FUNDING_SOURCES, CONTRACT_LINES, PROJECTS,
+                                   TRANSACTION_CATEGORIES, MILESTONES)}
+
+MAPS = {m.code: m for m in (*MASTER_DATA.values(), INVOICE_PROPOSAL_V2, ACTUALS, TRANSACTION_CONNECTIONS,
+                             ACTUALS_WRITE_BACK, CUSTOMER_INVOICES)}

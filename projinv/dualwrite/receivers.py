@@ -3,12 +3,19 @@
 from django.dispatch import receiver
 
 from dataverse import selectors as dataverse_selectors
-from dataverse.signals import actuals_created, proforma_confirmed
+from dataverse.signals import actuals_created, master_data_changed, proforma_confirmed
 from finance import selectors as finance_selectors
 from finance.signals import accounting_details_ready, proposal_posted
 
 from . import outbox
-from .maps import ACTUALS, ACTUALS_WRITE_BACK, CUSTOMER_INVOICES, INVOICE_PROPOSAL_V2, TRANSACTION_CONNECTIONS
+from .maps import (
+    ACTUALS,
+    ACTUALS_WRITE_BACK,
+    CUSTOMER_INVOICES,
+    INVOICE_PROPOSAL_V2,
+    MASTER_DATA,
+    TRANSACTION_CONNECTIONS,
+)
 
 
 @receiver(actuals_created, dispatch_uid="dualwrite.queue_actuals")
@@ -16,6 +23,11 @@ def _queue_actuals(sender, actual_ids, **kwargs):
     outbox.record_rows(ACTUALS, dataverse_selectors.synced_actual_rows(actual_ids))
     # After the actuals in the same invoice's order (priority 3): import links billed sales by them.
     outbox.record_rows(TRANSACTION_CONNECTIONS, dataverse_selectors.transaction_connection_rows(actual_ids))
+
+
+@receiver(master_data_changed, dispatch_uid="dualwrite.queue_master_data")
+def _queue_master_data(sender, entity, rows, **kwargs):
+    outbox.record_rows(MASTER_DATA[entity], rows)
 
 
 @receiver(proforma_confirmed, dispatch_uid="dualwrite.queue_invoice_header")
