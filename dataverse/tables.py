@@ -10,6 +10,7 @@ from .models import (
     Invoice,
     InvoiceLineDetail,
     InvoiceSchedule,
+    Milestone,
     PriceList,
     ProjectContract,
     TimeEntry,
@@ -73,6 +74,26 @@ class BacklogTable(tables.Table):
             return _("Yes")
         if value == NotBillable.ON_DRAFT:
             return _("No: already on draft %(number)s") % {"number": record.invoice.number if record.invoice else "?"}
+        return REASONS[value]
+
+
+class MilestoneBacklogTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    contract = tables.Column(accessor="contract_line__contract__number", verbose_name=_("contract"))
+    contract_line = tables.Column(accessor="contract_line__name", verbose_name=_("contract line"))
+    amount = MoneyColumn()
+    not_billable = tables.Column(verbose_name=_("can it be billed?"), empty_values=())
+
+    class Meta:
+        model = Milestone
+        fields = ("selection", "milestone_date", "contract", "contract_line", "name", "amount", "currency",
+                  "invoice_status", "not_billable")
+
+    def render_not_billable(self, value, record):
+        if not value:
+            return _("Yes")
+        if value == NotBillable.ON_DRAFT:
+            return _("No: already on a draft invoice")
         return REASONS[value]
 
 

@@ -22,9 +22,11 @@ from .forms import (
     ContractLineForm,
     DetailForm,
     EntryForm,
+    MilestoneFormSet,
     PriceForm,
     SplitFormSet,
     TransactionCategoryForm,
+    milestone_rows,
 )
 from .models import (
     Actual,
@@ -50,6 +52,7 @@ from .services import (
     entries,
     invoicing,
     masterdata,
+    milestones,
 )
 from .tables import (
     ActualTable,
@@ -61,6 +64,7 @@ from .tables import (
     InvoiceLineDetailTable,
     InvoiceScheduleTable,
     InvoiceTable,
+    MilestoneBacklogTable,
     PriceListTable,
     TimeEntryTable,
     TimeQueueTable,
@@ -103,6 +107,54 @@ class Backlog(TablePage):
         ("dataverse:backlog_ready", gettext_lazy("Mark ready to invoice"), "dataverse.manage_backlog"),
         ("dataverse:backlog_not_ready", gettext_lazy("Mark not ready"), "dataverse.manage_backlog"),
     )
+
+
+class MilestoneBacklog(TablePage):
+    permission_required = "dataverse.manage_backlog"
+    table_class = MilestoneBacklogTable
+    queryset = selectors.milestone_backlog()
+    filterset_fields = ["contract_line__contract", "invoice_status"]
+    title = gettext_lazy("Milestone backlog")
+    intro = gettext_lazy("Fixed-price milestones not yet invoiced in full, each saying whether it can be billed now "
+                         "and why not. Mark them ready, then create the invoice from the contract.")
+    bulk_actions = (
+        ("dataverse:milestones_ready", gettext_lazy("Mark ready for invoicing"), "dataverse.manage_backlog"),
+        ("dataverse:milestones_not_ready", gettext_lazy("Mark not ready"), "dataverse.manage_backlog"),
+    )
+
+
+def _mark_milestones(request, *, ready):
+    ids = selected_ids(request)
+    return run_action(request, lambda: milestones.mark_milestones_ready(milestone_ids=ids, ready=ready,
+                                                                        by=request.user),
+                      success=lambda n: _("%(count)d milestones updated.") % {"count": n},
+                      fallback="dataverse:milestone_backlog")
+
+
+@require_POST
+@permission_required("dataverse.manage_backlog", raise_exception=True)
+def milestones_ready(request):
+    return _mark_milestones(request, ready=True)
+
+
+@require_POST
+@permission_required("dataverse.manage_backlog", raise_exception=True)
+def milestones_not_ready(request):
+    return _mark_milestones(request, ready=False)
+
+
+@require_POST
+@permission_required("dataverse.change_contractline", raise_exception=True)
+def line_milestones(request, pk):
+    """Save a fixed-price line's milestones; they must total its value (BR-13)."""
+    line = get_object_or_404(ContractLine, pk=pk)
+    formset = MilestoneFormSet(request.POST, prefix="milestones")
+    if not formset.is_valid():
+        messages.error(request, _("Give each milestone a name, a date and an amount."))
+        return redirect("dataverse:line_edit", line.pk)
+    return run_action(request, lambda: milestones.set_milestones(line_id=line.pk, milestones=milestone_rows(formset),
+                                                                 by=request.user),
+                      success=_("The milestones are saved."), fallback=reverse("dataverse:line_edit", args=[line.pk]))
 
 
 class ContractList(TablePage):
@@ -495,8 +547,12 @@ def line_edit(request, pk=None, contract_pk=None):
             else:
                 messages.success(request, _("Line %(name)s is saved.") % {"name": saved.name})
                 return redirect("dataverse:contract_detail", contract.pk)
+    milestone_formset = MilestoneFormSet(prefix="milestones", initial=[
+        {"id": m.pk, "name": m.name, "milestone_date": m.milestone_date, "amount": m.amount, "tax": m.tax}
+        for m in line.milestones.all()]) if line and line.billing_method == ContractLine.BillingMethod.FIXED_PRICE \
+        else None
     return render(request, "dataverse/line_form.html", {
-        "form": form, "line": line, "contract": contract,
+        "form": form, "line": line, "contract": contract, "milestones": milestone_formset,
         "title": line.name if line else _("New line of %(number)s") % {"number": contract.number},
         "editable": not contract.is_closed and request.user.has_perm("dataverse.change_contractline")})
 
