@@ -150,6 +150,7 @@ class InvoiceScheduleTable(tables.Table):
     contract = tables.Column(accessor="contract_line__contract__number", verbose_name=_("Contract"))
     contract_line = tables.Column(accessor="contract_line__name", verbose_name=_("Contract line"))
     cutoff_date = tables.DateColumn(verbose_name=_("Transaction cut-off"), orderable=False)
+    message = tables.Column(verbose_name=_("result"), orderable=False)
 
     class Meta:
         model = InvoiceSchedule
