@@ -17,26 +17,12 @@ from dataverse.models import (
     TransactionCategory,
 )
 from dataverse.services import contract_lines, contracts, masterdata
-from dataverse.signals import master_data_changed
 from projinv.domain import DomainError, InvalidTransition
 
 from ..helpers import invoice_contract
 
 pytestmark = pytest.mark.django_db(databases=["default", "finance"])
 Status = ProjectContract.Status
-
-
-@pytest.fixture
-def heard():
-    """Every (entity, rows) the signal carries, in order."""
-    sent = []
-
-    def receiver(sender, entity, rows, **kwargs):
-        sent.append((entity, rows))
-
-    master_data_changed.connect(receiver, dispatch_uid="test.heard")
-    yield sent
-    master_data_changed.disconnect(dispatch_uid="test.heard")
 
 
 @pytest.fixture

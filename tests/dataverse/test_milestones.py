@@ -17,24 +17,11 @@ from dataverse.models import (
     TransactionConnection,
 )
 from dataverse.services import contract_lines, contracts, corrections, drafts, invoicing, milestones
-from dataverse.signals import master_data_changed
 from projinv.domain import DomainError
 
 pytestmark = pytest.mark.django_db(databases=["default", "finance"])
 S = Milestone.InvoiceStatus
 D = Decimal
-
-
-@pytest.fixture
-def heard():
-    sent = []
-
-    def receiver(sender, entity, rows, **kwargs):
-        sent.append((entity, rows))
-
-    master_data_changed.connect(receiver, dispatch_uid="test.milestones")
-    yield sent
-    master_data_changed.disconnect(dispatch_uid="test.milestones")
 
 
 @pytest.fixture
