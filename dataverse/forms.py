@@ -183,3 +183,20 @@ def milestone_rows(formset) -> list[dict]:
     return [{"id": f["id"], "name": f["name"], "milestone_date": f["milestone_date"], "amount": f["amount"],
              "tax": f["tax"] or Decimal(0)}
             for f in formset.cleaned_data if f and (f.get("name") or f.get("amount") is not None)]
+
+
+class NewContractForm(forms.Form):
+    """A new contract, created as a draft; its sales currency is fixed from then on."""
+
+    number = forms.CharField(label=_("Contract ID"), max_length=20)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=None)
+    legal_entity = forms.CharField(label=_("Owning company"), max_length=10)
+    currency = forms.CharField(label=_("Sales currency"), max_length=3)
+    sales_price_list = forms.ModelChoiceField(label=_("Price list"), queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        m = _models()
+        self.fields["customer"].queryset = m.Customer.objects.all()
+        self.fields["sales_price_list"].queryset = m.PriceList.objects.all()

@@ -37,6 +37,7 @@ urlpatterns = [
     path("backlog/milestones/not-ready/", views.milestones_not_ready, name="milestones_not_ready"),
     path("contracts/", views.ContractList.as_view(), name="contracts"),
     path("contracts/invoice/", views.contracts_invoice, name="contracts_invoice"),
+    path("contracts/new/", views.contract_create, name="contract_create"),
     path("schedule/", views.InvoiceScheduleList.as_view(), name="schedule"),
     path("contracts/<int:pk>/", views.contract_detail, name="contract_detail"),
     path("contracts/<int:contract_pk>/invoice/", views.invoice_create, name="invoice_create"),

@@ -23,6 +23,7 @@ from .forms import (
     DetailForm,
     EntryForm,
     MilestoneFormSet,
+    NewContractForm,
     PriceForm,
     SplitFormSet,
     TransactionCategoryForm,
@@ -70,6 +71,16 @@ from .tables import (
     TimeQueueTable,
     TransactionCategoryTable,
 )
+
+
+class WithNewLink:
+    """A table page with a link to a creation form, for those who may create."""
+
+    template_name = "dataverse/table_with_new.html"
+    new_url_name = new_label = new_permission = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"may_create": self.request.user.has_perm(self.new_permission)}
 
 
 class TimeEntryList(TablePage):
@@ -157,8 +168,10 @@ def line_milestones(request, pk):
                       success=_("The milestones are saved."), fallback=reverse("dataverse:line_edit", args=[line.pk]))
 
 
-class ContractList(TablePage):
+class ContractList(WithNewLink, TablePage):
     permission_required = "dataverse.view_projectcontract"
+    new_url_name, new_label = "dataverse:contract_create", gettext_lazy("New contract")
+    new_permission = "dataverse.add_projectcontract"
     table_class = ContractTable
     queryset = ProjectContract.objects.select_related("customer")
     filterset_fields = ["status"]
@@ -413,16 +426,6 @@ def invoices_confirm(request):
 # --- Expense, material and fee entries, and the approval queue -------------------------------------
 
 
-class WithNewLink:
-    """A table page with a link to a creation form, for those who may create."""
-
-    template_name = "dataverse/table_with_new.html"
-    new_url_name = new_label = new_permission = ""
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(**kwargs) | {"may_create": self.request.user.has_perm(self.new_permission)}
-
-
 class EntryList(WithNewLink, TablePage):
     permission_required = "dataverse.view_entry"
     table_class = EntryTable
@@ -564,6 +567,27 @@ def line_delete(request, pk):
     return run_action(request, lambda: contract_lines.delete_contract_line(line_id=line.pk, by=request.user),
                       success=_("The line is deleted."), fallback=reverse("dataverse:contract_detail",
                                                                            args=[line.contract_id]))
+
+
+@permission_required("dataverse.add_projectcontract", raise_exception=True)
+def contract_create(request):
+    form = NewContractForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contract = contracts.create_contract(
+                number=data["number"], name=data["name"], customer_id=data["customer"].pk,
+                legal_entity=data["legal_entity"], currency=data["currency"].upper(),
+                sales_price_list_id=data["sales_price_list"].pk, by=request.user)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Contract %(number)s is created as a draft: add its lines, then activate it.")
+                             % {"number": contract.number})
+            return redirect("dataverse:contract_detail", contract.pk)
+    return render(request, "dataverse/form.html", {
+        "form": form, "title": _("New project contract"), "back": reverse("dataverse:contracts"),
+        "intro": _("The sales currency cannot change once the contract is saved.")})
 
 
 @require_POST

@@ -42,6 +42,7 @@ PAGES = [
     ("dataverse:detail_edit", "draft_detail", {PM}),
     ("dataverse:other_entries", None, {PM}),
     ("dataverse:milestone_backlog", None, {PM}),
+    ("dataverse:contract_create", None, {PM}),
     ("dataverse:entry_create", None, {PM}),
     ("dataverse:approval_queue", None, {PM}),
     ("dataverse:lines", None, {PM}),
