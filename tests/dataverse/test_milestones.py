@@ -254,3 +254,11 @@ def test_it_lists_the_milestone_backlog_with_reasons_in_constant_queries(world, 
     schedule(world, line, 1000, 2000, 3000, 4000, ids=[first.pk, second.pk])
     response, more = get()
     assert few == more and "Yes" in response.content.decode()
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_it_refuses_to_mark_a_posted_milestone(world, line, ready):
+    first, _invoice = confirmed_milestone_invoice(world, line)
+    with pytest.raises(DomainError, match="it is Customer invoice posted"):
+        milestones.mark_milestones_ready(milestone_ids=[first.pk], ready=ready, by=world["pm"])
+    assert status(first) == S.CUSTOMER_INVOICE_POSTED
