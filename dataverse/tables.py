@@ -32,10 +32,12 @@ class TimeEntryTable(tables.Table):
     project = tables.Column(accessor="project__number", verbose_name=_("project"))
     role = tables.Column(accessor="role__name", verbose_name=_("role"))
     hours = QuantityColumn()
+    billable_hours = QuantityColumn()
 
     class Meta:
         model = TimeEntry
-        fields = ("selection", "date", "resource", "project", "role", "hours", "description", "status")
+        fields = ("selection", "date", "resource", "project", "role", "hours", "billable_hours", "description",
+                  "status")
 
 
 class ActualTable(tables.Table):
@@ -184,6 +186,7 @@ class TimeQueueTable(TimeEntryTable):
 
     class Meta(TimeEntryTable.Meta):
         fields = ("selection", "date", "resource", "project", "role", "hours", "billable", "description")
+        exclude = ("billable_hours", "status")
         prefix = "time-"
 
 
