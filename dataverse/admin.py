@@ -192,6 +192,7 @@ class InvoiceScheduleAdmin(admin.ModelAdmin):
     list_display = ["contract_line", "run_date", "run_status", "message", "ran_at"]
     list_filter = ["run_status"]
     readonly_fields = ["run_status", "message", "ran_at"]
+    exclude = ["result_code", "result_params"]
 
 
 @admin.register(models.RolePrice, models.CategoryPrice)

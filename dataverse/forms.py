@@ -74,6 +74,8 @@ class ContractLineForm(forms.Form):
     include_expense = forms.BooleanField(label=_("Include expense"), required=False)
     include_material = forms.BooleanField(label=_("Include material"), required=False)
     include_fee = forms.BooleanField(label=_("Include fee"), required=False)
+    contracted_amount = forms.DecimalField(label=_("Contracted amount (fixed price)"), max_digits=19,
+                                           decimal_places=4, required=False)
     tasks = forms.ModelMultipleChoiceField(label=_("Selected tasks"), queryset=None, required=False,
                                            help_text=_("The tasks the line bills, when it has selected tasks only."))
     non_chargeable_tasks = forms.ModelMultipleChoiceField(label=_("Non-chargeable tasks"), queryset=None,
@@ -106,6 +108,7 @@ class ContractLineForm(forms.Form):
             "included_tasks": line.included_tasks, "include_time": line.include_time,
             "include_expense": line.include_expense, "include_material": line.include_material,
             "include_fee": line.include_fee, "tasks": [t.task_id for t in tasks],
+            "contracted_amount": line.contracted_amount,
             "non_chargeable_tasks": [t.task_id for t in tasks if t.billing_type == non_chargeable],
             "non_chargeable_roles": [r.role_id for r in line.line_roles.all() if r.billing_type == non_chargeable],
             "non_chargeable_categories": [c.category_id for c in line.line_categories.all()
@@ -121,6 +124,7 @@ class ContractLineForm(forms.Form):
             "name": data["name"], "project_id": data["project"].pk, "billing_method": data["billing_method"],
             "included_tasks": data["included_tasks"],
             **{f"include_{c}": data[f"include_{c}"] for c in ("time", "expense", "material", "fee")},
+            "contracted_amount": data["contracted_amount"],
             "tasks": [(pk, "non_chargeable" if pk in nc_tasks else "chargeable") for pk in sorted(task_ids)],
             "roles": [(r.pk, "non_chargeable") for r in data["non_chargeable_roles"]],
             "categories": [(c.pk, "non_chargeable") for c in data["non_chargeable_categories"]],
@@ -160,3 +164,39 @@ class ContractForm(forms.Form):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["sales_price_list"].queryset = _models().PriceList.objects.all()
+
+
+class MilestoneForm(forms.Form):
+    id = forms.IntegerField(widget=forms.HiddenInput, required=False)
+    name = forms.CharField(label=_("Milestone"), max_length=200, required=False)
+    milestone_date = forms.DateField(label=_("Date"), required=False, widget=forms.DateInput(attrs={"type": "date"}))
+    # No min_value: the service says what is wrong with an amount (and changes nothing).
+    amount = forms.DecimalField(label=_("Amount"), max_digits=19, decimal_places=4, required=False)
+    tax = forms.DecimalField(label=_("Tax"), max_digits=19, decimal_places=4, required=False)
+
+
+MilestoneFormSet = forms.formset_factory(MilestoneForm, extra=2, max_num=50)
+
+
+def milestone_rows(formset) -> list[dict]:
+    """The filled-in rows of a valid milestone formset, as set_milestones takes them."""
+    return [{"id": f["id"], "name": f["name"], "milestone_date": f["milestone_date"], "amount": f["amount"],
+             "tax": f["tax"] or Decimal(0)}
+            for f in formset.cleaned_data if f and (f.get("name") or f.get("amount") is not None)]
+
+
+class NewContractForm(forms.Form):
+    """A new contract, created as a draft; its sales currency is fixed from then on."""
+
+    number = forms.CharField(label=_("Contract ID"), max_length=20)
+    name = forms.CharField(label=_("Name"), max_length=200)
+    customer = forms.ModelChoiceField(label=_("Customer"), queryset=None)
+    legal_entity = forms.CharField(label=_("Owning company"), max_length=10)
+    currency = forms.CharField(label=_("Sales currency"), max_length=3)
+    sales_price_list = forms.ModelChoiceField(label=_("Price list"), queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        m = _models()
+        self.fields["customer"].queryset = m.Customer.objects.all()
+        self.fields["sales_price_list"].queryset = m.PriceList.objects.all()

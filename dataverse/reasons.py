@@ -14,6 +14,9 @@ from projinv.domain import DomainError, InvalidTransition
 class Reason:
     NO_DETAILS = "no_details"
     NOT_EDITABLE = "not_editable"
+    CONTRACT_NOT_ACTIVE = "contract_not_active"
+    NOTHING_READY = "nothing_ready"
+    INVOICES_CREATED = "invoices_created"
     REFUSED = "refused"
     UNEXPECTED = "unexpected"
 
@@ -21,6 +24,9 @@ class Reason:
 MESSAGES = {
     Reason.NO_DETAILS: _("Invoice %(number)s has no details: there is nothing to confirm."),
     Reason.NOT_EDITABLE: _("Invoice %(number)s is %(status)s and cannot be confirmed."),
+    Reason.CONTRACT_NOT_ACTIVE: _("Contract %(number)s is not active."),
+    Reason.NOTHING_READY: _("Nothing on contract %(number)s is ready to invoice."),
+    Reason.INVOICES_CREATED: _("Invoices %(numbers)s"),
     Reason.REFUSED: "%(message)s",
     Reason.UNEXPECTED: _("Unexpected error: %(error)s"),
 }

@@ -219,3 +219,19 @@ def milestone_rows(milestone_ids) -> list[dict]:
 def as_deleted(rows, *, at) -> list[dict]:
     """The rows of records being deleted (or whose key goes away), as the map announces a delete."""
     return [{**row, "deleted": True, "modifiedon": stamp(at)} for row in rows]
+
+
+def milestone_backlog():
+    """Milestones not yet invoiced in full, each with why it cannot be billed now ('' when it can)."""
+    return (
+        Milestone.objects.filter(invoice_status__in=[Milestone.InvoiceStatus.NOT_READY, Milestone.InvoiceStatus.READY,
+                                                     Milestone.InvoiceStatus.CUSTOMER_INVOICE_CREATED])
+        .annotate(not_billable=Case(
+            When(~Q(contract_line__contract__status=ProjectContract.Status.ACTIVE),
+                 then=Value(NotBillable.CONTRACT_NOT_ACTIVE)),
+            When(invoice_status=Milestone.InvoiceStatus.CUSTOMER_INVOICE_CREATED, then=Value(NotBillable.ON_DRAFT)),
+            When(invoice_status=Milestone.InvoiceStatus.NOT_READY, then=Value(NotBillable.NOT_READY)),
+            default=Value(""),
+        ))
+        .select_related("contract_line__contract")
+    )

@@ -10,6 +10,7 @@ from .models import (
     Invoice,
     InvoiceLineDetail,
     InvoiceSchedule,
+    Milestone,
     PriceList,
     ProjectContract,
     TimeEntry,
@@ -31,10 +32,12 @@ class TimeEntryTable(tables.Table):
     project = tables.Column(accessor="project__number", verbose_name=_("project"))
     role = tables.Column(accessor="role__name", verbose_name=_("role"))
     hours = QuantityColumn()
+    billable_hours = QuantityColumn()
 
     class Meta:
         model = TimeEntry
-        fields = ("selection", "date", "resource", "project", "role", "hours", "description", "status")
+        fields = ("selection", "date", "resource", "project", "role", "hours", "billable_hours", "description",
+                  "status")
 
 
 class ActualTable(tables.Table):
@@ -73,6 +76,26 @@ class BacklogTable(tables.Table):
             return _("Yes")
         if value == NotBillable.ON_DRAFT:
             return _("No: already on draft %(number)s") % {"number": record.invoice.number if record.invoice else "?"}
+        return REASONS[value]
+
+
+class MilestoneBacklogTable(tables.Table):
+    selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    contract = tables.Column(accessor="contract_line__contract__number", verbose_name=_("contract"))
+    contract_line = tables.Column(accessor="contract_line__name", verbose_name=_("contract line"))
+    amount = MoneyColumn()
+    not_billable = tables.Column(verbose_name=_("can it be billed?"), empty_values=())
+
+    class Meta:
+        model = Milestone
+        fields = ("selection", "milestone_date", "contract", "contract_line", "name", "amount", "currency",
+                  "invoice_status", "not_billable")
+
+    def render_not_billable(self, value, record):
+        if not value:
+            return _("Yes")
+        if value == NotBillable.ON_DRAFT:
+            return _("No: already on a draft invoice")
         return REASONS[value]
 
 
@@ -129,6 +152,7 @@ class InvoiceScheduleTable(tables.Table):
     contract = tables.Column(accessor="contract_line__contract__number", verbose_name=_("Contract"))
     contract_line = tables.Column(accessor="contract_line__name", verbose_name=_("Contract line"))
     cutoff_date = tables.DateColumn(verbose_name=_("Transaction cut-off"), orderable=False)
+    message = tables.Column(verbose_name=_("result"), orderable=False)
 
     class Meta:
         model = InvoiceSchedule
@@ -162,6 +186,7 @@ class TimeQueueTable(TimeEntryTable):
 
     class Meta(TimeEntryTable.Meta):
         fields = ("selection", "date", "resource", "project", "role", "hours", "billable", "description")
+        exclude = ("billable_hours", "status")
         prefix = "time-"
 
 

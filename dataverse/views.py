@@ -22,9 +22,12 @@ from .forms import (
     ContractLineForm,
     DetailForm,
     EntryForm,
+    MilestoneFormSet,
+    NewContractForm,
     PriceForm,
     SplitFormSet,
     TransactionCategoryForm,
+    milestone_rows,
 )
 from .models import (
     Actual,
@@ -50,6 +53,7 @@ from .services import (
     entries,
     invoicing,
     masterdata,
+    milestones,
 )
 from .tables import (
     ActualTable,
@@ -61,11 +65,22 @@ from .tables import (
     InvoiceLineDetailTable,
     InvoiceScheduleTable,
     InvoiceTable,
+    MilestoneBacklogTable,
     PriceListTable,
     TimeEntryTable,
     TimeQueueTable,
     TransactionCategoryTable,
 )
+
+
+class WithNewLink:
+    """A table page with a link to a creation form, for those who may create."""
+
+    template_name = "dataverse/table_with_new.html"
+    new_url_name = new_label = new_permission = ""
+
+    def get_context_data(self, **kwargs):
+        return super().get_context_data(**kwargs) | {"may_create": self.request.user.has_perm(self.new_permission)}
 
 
 class TimeEntryList(TablePage):
@@ -105,8 +120,58 @@ class Backlog(TablePage):
     )
 
 
-class ContractList(TablePage):
+class MilestoneBacklog(TablePage):
+    permission_required = "dataverse.manage_backlog"
+    table_class = MilestoneBacklogTable
+    queryset = selectors.milestone_backlog()
+    filterset_fields = ["contract_line__contract", "invoice_status"]
+    title = gettext_lazy("Milestone backlog")
+    intro = gettext_lazy("Fixed-price milestones not yet invoiced in full, each saying whether it can be billed now "
+                         "and why not. Mark them ready, then create the invoice from the contract.")
+    bulk_actions = (
+        ("dataverse:milestones_ready", gettext_lazy("Mark ready for invoicing"), "dataverse.manage_backlog"),
+        ("dataverse:milestones_not_ready", gettext_lazy("Mark not ready"), "dataverse.manage_backlog"),
+    )
+
+
+def _mark_milestones(request, *, ready):
+    ids = selected_ids(request)
+    return run_action(request, lambda: milestones.mark_milestones_ready(milestone_ids=ids, ready=ready,
+                                                                        by=request.user),
+                      success=lambda n: _("%(count)d milestones updated.") % {"count": n},
+                      fallback="dataverse:milestone_backlog")
+
+
+@require_POST
+@permission_required("dataverse.manage_backlog", raise_exception=True)
+def milestones_ready(request):
+    return _mark_milestones(request, ready=True)
+
+
+@require_POST
+@permission_required("dataverse.manage_backlog", raise_exception=True)
+def milestones_not_ready(request):
+    return _mark_milestones(request, ready=False)
+
+
+@require_POST
+@permission_required("dataverse.change_contractline", raise_exception=True)
+def line_milestones(request, pk):
+    """Save a fixed-price line's milestones; they must total its value (BR-13)."""
+    line = get_object_or_404(ContractLine, pk=pk)
+    formset = MilestoneFormSet(request.POST, prefix="milestones")
+    if not formset.is_valid():
+        messages.error(request, _("Give each milestone a name, a date and an amount."))
+        return redirect("dataverse:line_edit", line.pk)
+    return run_action(request, lambda: milestones.set_milestones(line_id=line.pk, milestones=milestone_rows(formset),
+                                                                 by=request.user),
+                      success=_("The milestones are saved."), fallback=reverse("dataverse:line_edit", args=[line.pk]))
+
+
+class ContractList(WithNewLink, TablePage):
     permission_required = "dataverse.view_projectcontract"
+    new_url_name, new_label = "dataverse:contract_create", gettext_lazy("New contract")
+    new_permission = "dataverse.add_projectcontract"
     table_class = ContractTable
     queryset = ProjectContract.objects.select_related("customer")
     filterset_fields = ["status"]
@@ -361,16 +426,6 @@ def invoices_confirm(request):
 # --- Expense, material and fee entries, and the approval queue -------------------------------------
 
 
-class WithNewLink:
-    """A table page with a link to a creation form, for those who may create."""
-
-    template_name = "dataverse/table_with_new.html"
-    new_url_name = new_label = new_permission = ""
-
-    def get_context_data(self, **kwargs):
-        return super().get_context_data(**kwargs) | {"may_create": self.request.user.has_perm(self.new_permission)}
-
-
 class EntryList(WithNewLink, TablePage):
     permission_required = "dataverse.view_entry"
     table_class = EntryTable
@@ -495,8 +550,12 @@ def line_edit(request, pk=None, contract_pk=None):
             else:
                 messages.success(request, _("Line %(name)s is saved.") % {"name": saved.name})
                 return redirect("dataverse:contract_detail", contract.pk)
+    milestone_formset = MilestoneFormSet(prefix="milestones", initial=[
+        {"id": m.pk, "name": m.name, "milestone_date": m.milestone_date, "amount": m.amount, "tax": m.tax}
+        for m in line.milestones.all()]) if line and line.billing_method == ContractLine.BillingMethod.FIXED_PRICE \
+        else None
     return render(request, "dataverse/line_form.html", {
-        "form": form, "line": line, "contract": contract,
+        "form": form, "line": line, "contract": contract, "milestones": milestone_formset,
         "title": line.name if line else _("New line of %(number)s") % {"number": contract.number},
         "editable": not contract.is_closed and request.user.has_perm("dataverse.change_contractline")})
 
@@ -508,6 +567,27 @@ def line_delete(request, pk):
     return run_action(request, lambda: contract_lines.delete_contract_line(line_id=line.pk, by=request.user),
                       success=_("The line is deleted."), fallback=reverse("dataverse:contract_detail",
                                                                            args=[line.contract_id]))
+
+
+@permission_required("dataverse.add_projectcontract", raise_exception=True)
+def contract_create(request):
+    form = NewContractForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            contract = contracts.create_contract(
+                number=data["number"], name=data["name"], customer_id=data["customer"].pk,
+                legal_entity=data["legal_entity"], currency=data["currency"].upper(),
+                sales_price_list_id=data["sales_price_list"].pk, by=request.user)
+        except DomainError as error:
+            form.add_error(None, str(error))
+        else:
+            messages.success(request, _("Contract %(number)s is created as a draft: add its lines, then activate it.")
+                             % {"number": contract.number})
+            return redirect("dataverse:contract_detail", contract.pk)
+    return render(request, "dataverse/form.html", {
+        "form": form, "title": _("New project contract"), "back": reverse("dataverse:contracts"),
+        "intro": _("The sales currency cannot change once the contract is saved.")})
 
 
 @require_POST

@@ -44,6 +44,7 @@ ROLES: dict[str, list[str]] = {
         "dataverse.add_timeentry",
         "dataverse.add_entry",
         "dataverse.approve_entry",
+        "dataverse.add_projectcontract",
         "dataverse.change_projectcontract",
         "dataverse.manage_contract_status",
         "dataverse.change_contractline",

@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from projinv.domain import InvalidTransition
 from projinv.money import CurrencyField, MoneyField
 
+from ..reasons import describe
 from .actuals import BillingType, TransactionClass
 
 
@@ -314,7 +315,9 @@ class InvoiceSchedule(models.Model):
     run_date = models.DateField(_("invoice run date"))
     run_status = models.CharField(_("run status"), max_length=12, choices=RunStatus.choices,
                                   default=RunStatus.NOT_RUN)
-    message = models.CharField(_("result"), max_length=500, blank=True)
+    # The run's result as a code and parameters, put into words when read (dataverse/reasons.py).
+    result_code = models.CharField(_("result"), max_length=30, blank=True, default="")
+    result_params = models.JSONField(_("result details"), null=True, blank=True, default=None)
     ran_at = models.DateTimeField(_("ran"), null=True, blank=True)
 
     class Meta:
@@ -323,6 +326,10 @@ class InvoiceSchedule(models.Model):
         verbose_name_plural = _("invoice schedule")
         constraints = [models.UniqueConstraint(fields=["contract_line", "run_date"], name="one_run_per_line_and_date")]
         indexes = [models.Index(fields=["run_date"], name="schedule_not_run", condition=models.Q(run_status="not_run"))]
+
+    @property
+    def message(self) -> str:
+        return describe(self.result_code, self.result_params or {})
 
     @property
     def cutoff_date(self):

@@ -28,7 +28,7 @@ from ..signals import proforma_confirmed
 from .milestones import billable_parts, refresh_invoice_status
 
 
-class NothingToInvoice(DomainError):
+class NothingToInvoice(CodedError):
     """Nothing is ready: no invoice is made (a scheduled run counts that as a successful run)."""
 
 
@@ -48,7 +48,7 @@ def create_proforma_invoices(*, contract_id: int, by, invoice_date=None, contrac
     # Locking the contract serialises invoice creation per contract: two clicks, one set of invoices.
     contract = ProjectContract.objects.select_for_update().get(pk=contract_id)
     if contract.status != ProjectContract.Status.ACTIVE:
-        raise DomainError(_("Contract %(number)s is not active.") % {"number": contract.number})
+        raise CodedError(Reason.CONTRACT_NOT_ACTIVE, number=contract.number)
     ready = (Actual.objects.select_for_update()
              .filter(contract=contract, transaction_type=TransactionType.UNBILLED_SALES,
                      adjustment_status=AdjustmentStatus.NONE, billing_status=BillingStatus.READY_TO_INVOICE))
@@ -67,7 +67,7 @@ def create_proforma_invoices(*, contract_id: int, by, invoice_date=None, contrac
         milestones = milestones.filter(milestone_date__lte=invoice_date or cutoff)
     parts = billable_parts(list(milestones.order_by("milestone_date", "pk")), contract)
     if not ready and not parts:
-        raise NothingToInvoice(_("Nothing on contract %(number)s is ready to invoice.") % {"number": contract.number})
+        raise NothingToInvoice(Reason.NOTHING_READY, number=contract.number)
     contract_lines = list(contract.lines.all())
     invoices = []
     for customer_id in sorted(set(ready) | set(parts)):

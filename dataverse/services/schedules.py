@@ -9,11 +9,11 @@ from itertools import groupby
 
 from django.db import connection, transaction
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from projinv.domain import DomainError
 
 from ..models import InvoiceSchedule
+from ..reasons import Reason, code_of
 from .invoicing import NothingToInvoice, create_proforma_invoices
 
 RUN_LOCK = 0x70726F6A696E7632  # "projinv2"
@@ -44,11 +44,12 @@ def _run(contract_id, rows, *, by):
             invoices = create_proforma_invoices(contract_id=contract_id, by=by, invoice_date=rows[0].run_date,
                                                 contract_line_ids=[r.contract_line_id for r in rows],
                                                 cutoff=rows[0].cutoff_date)
-        status, message = Status.SUCCESSFUL, _("Invoices %(numbers)s") % {
+        status, code, params = Status.SUCCESSFUL, Reason.INVOICES_CREATED, {
             "numbers": ", ".join(i.number for i in invoices)}
     except NothingToInvoice as nothing:  # nothing to bill means no invoice: a successful run (§2.5)
-        status, message = Status.SUCCESSFUL, str(nothing)
+        status, (code, params) = Status.SUCCESSFUL, code_of(nothing)
     except DomainError as error:
-        status, message = Status.FAILED, str(error)
-    InvoiceSchedule.objects.filter(pk__in=[r.pk for r in rows]).update(run_status=status, message=message[:500],
-                                                                       ran_at=now)
+        status, (code, params) = Status.FAILED, code_of(error)
+    # A code and parameters, put into words when read (dataverse/reasons.py): the job has no reader.
+    InvoiceSchedule.objects.filter(pk__in=[r.pk for r in rows]).update(
+        run_status=status, result_code=code, result_params={k: str(v)[:500] for k, v in params.items()}, ran_at=now)

@@ -17,26 +17,12 @@ from dataverse.models import (
     TransactionCategory,
 )
 from dataverse.services import contract_lines, contracts, masterdata
-from dataverse.signals import master_data_changed
 from projinv.domain import DomainError, InvalidTransition
 
 from ..helpers import invoice_contract
 
 pytestmark = pytest.mark.django_db(databases=["default", "finance"])
 Status = ProjectContract.Status
-
-
-@pytest.fixture
-def heard():
-    """Every (entity, rows) the signal carries, in order."""
-    sent = []
-
-    def receiver(sender, entity, rows, **kwargs):
-        sent.append((entity, rows))
-
-    master_data_changed.connect(receiver, dispatch_uid="test.heard")
-    yield sent
-    master_data_changed.disconnect(dispatch_uid="test.heard")
 
 
 @pytest.fixture
@@ -230,3 +216,20 @@ def test_it_keeps_a_closed_contract_read_only(world, heard):
     contract.refresh_from_db()
     assert contract.name != "Renamed" and contract.lines.get().name == line.name and not heard
     assert Actual.objects.filter(contract=contract).exists()  # its history stays
+
+
+def test_it_saves_projects_from_the_admin_through_the_service(world, heard, as_user):
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    admin = as_user(User.objects.get(username="admin"))
+    cost_list = PriceList.objects.get(name="USPM cost 2026")
+    response = admin.post(reverse("admin:dataverse_project_add"), {
+        "number": "PRJ-3001", "name": "Support", "legal_entity": "USPM", "cost_price_list": cost_list.pk})
+    assert response.status_code == 302
+    assert [r["msdyn_projectid"] for r in only(heard, "msdyn_projects")] == ["PRJ-3001"]
+    project = Project.objects.get(number="PRJ-3001")
+    admin.post(reverse("admin:dataverse_project_change", args=[project.pk]), {
+        "name": "Support desk", "cost_price_list": cost_list.pk})
+    assert [r["msdyn_subject"] for r in only(heard, "msdyn_projects")] == ["Support", "Support desk"]
+    assert Project.objects.get(pk=project.pk).number == "PRJ-3001"  # the key is read-only there

@@ -17,24 +17,11 @@ from dataverse.models import (
     TransactionConnection,
 )
 from dataverse.services import contract_lines, contracts, corrections, drafts, invoicing, milestones
-from dataverse.signals import master_data_changed
 from projinv.domain import DomainError
 
 pytestmark = pytest.mark.django_db(databases=["default", "finance"])
 S = Milestone.InvoiceStatus
 D = Decimal
-
-
-@pytest.fixture
-def heard():
-    sent = []
-
-    def receiver(sender, entity, rows, **kwargs):
-        sent.append((entity, rows))
-
-    master_data_changed.connect(receiver, dispatch_uid="test.milestones")
-    yield sent
-    master_data_changed.disconnect(dispatch_uid="test.milestones")
 
 
 @pytest.fixture
@@ -225,3 +212,53 @@ def test_it_refuses_a_milestone_correction_that_bills_more_or_a_fraction(world, 
         drafts.update_detail(detail_id=detail.pk, by=world["pm"], quantity=quantity, price=price,
                              billing_type=detail.billing_type)
     assert InvoiceLineDetail.objects.get(pk=detail.pk).amount == -4000
+
+
+# --- Pages -------------------------------------------------------------------------------------------
+
+
+def test_it_sets_milestones_on_the_line_page_and_says_what_is_wrong(world, line, as_user):
+    from django.urls import reverse
+
+    client = as_user(world["pm"])
+    url = reverse("dataverse:line_milestones", args=[line.pk])
+    form = {"milestones-TOTAL_FORMS": "2", "milestones-INITIAL_FORMS": "0",
+            "milestones-0-name": "Design", "milestones-0-milestone_date": "2026-11-10", "milestones-0-amount": "3000",
+            "milestones-1-name": "Go-live", "milestones-1-milestone_date": "2026-12-10", "milestones-1-amount": "6000"}
+    response = client.post(url, form, follow=True)
+    assert "they must be equal" in response.content.decode() and not Milestone.objects.exists()
+    client.post(url, form | {"milestones-1-amount": "7000"})
+    assert sorted(Milestone.objects.values_list("name", "amount")) == [("Design", 3000), ("Go-live", 7000)]
+    page = client.get(reverse("dataverse:line_edit", args=[line.pk])).content.decode()
+    assert "Go-live" in page and "Save the milestones" in page
+
+
+def test_it_lists_the_milestone_backlog_with_reasons_in_constant_queries(world, line, as_user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+    from django.urls import reverse
+
+    client = as_user(world["pm"])
+    url = reverse("dataverse:milestone_backlog")
+    first, second = schedule(world, line, 4000, 6000)
+
+    def get():
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get(url)
+        return response, len(captured)
+
+    response, few = get()
+    assert response.content.decode().count("No: not marked ready to invoice") == 2
+    client.post(reverse("dataverse:milestones_ready"), {"selection": [first.pk]})
+    assert status(first) == S.READY
+    schedule(world, line, 1000, 2000, 3000, 4000, ids=[first.pk, second.pk])
+    response, more = get()
+    assert few == more and "Yes" in response.content.decode()
+
+
+@pytest.mark.parametrize("ready", [True, False])
+def test_it_refuses_to_mark_a_posted_milestone(world, line, ready):
+    first, _invoice = confirmed_milestone_invoice(world, line)
+    with pytest.raises(DomainError, match="it is Customer invoice posted"):
+        milestones.mark_milestones_ready(milestone_ids=[first.pk], ready=ready, by=world["pm"])
+    assert status(first) == S.CUSTOMER_INVOICE_POSTED

@@ -204,3 +204,20 @@ def test_it_refuses_a_post_without_the_csrf_token(world):
     made = more_entries(world, 1)
     assert client.post(reverse("dataverse:other_entries_approve"), {"selection": [made[0].pk]}).status_code == 403
     assert Entry.objects.get(pk=made[0].pk).status == "submitted"
+
+
+def test_it_creates_a_draft_contract_on_its_page(world, as_user):
+    from dataverse.models import Customer
+
+    client = as_user(world["pm"])
+    form = {"number": "PC-3001", "name": "Managed services", "customer": Customer.objects.get(number="C-1002").pk,
+            "legal_entity": "USPM", "currency": "eur", "sales_price_list": PriceList.objects.get(
+                name="USPM sales 2026").pk}
+    response = client.post(reverse("dataverse:contract_create"), form)
+    assert "is in USD; the contract sells in EUR" in response.content.decode()
+    assert not ProjectContract.objects.filter(number="PC-3001").exists()
+    response = client.post(reverse("dataverse:contract_create"), form | {"currency": "USD"})
+    contract = ProjectContract.objects.get(number="PC-3001")
+    assert response.url == reverse("dataverse:contract_detail", args=[contract.pk])
+    assert (contract.status, contract.currency) == ("draft", "USD")
+    assert "Make it Active" in client.get(response.url).content.decode()

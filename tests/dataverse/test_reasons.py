@@ -64,3 +64,17 @@ def test_it_keeps_other_systems_refusals_and_unexpected_errors_readable():
         "Unexpected error: OperationalError: deadlock")
     assert describe("", {}) == ""
     assert describe("from_the_future", {"x": 1}) == "from_the_future {'x': 1}"
+
+
+def test_it_stores_a_scheduled_runs_result_as_a_code(world):
+    from dataverse.models import ContractLine, InvoiceSchedule, ProjectContract
+    from dataverse.services import schedules
+
+    line = ContractLine.objects.get(contract__number="PC-1002")
+    ProjectContract.objects.filter(pk=line.contract_id).update(status="closed")
+    row = InvoiceSchedule.objects.create(contract_line=line, run_date=line.contract.actuals.first().transaction_date)
+    schedules.run_invoice_schedules(today=row.run_date, by=world["pm"])
+    row.refresh_from_db()
+    assert (row.run_status, row.result_code, row.result_params) == (
+        InvoiceSchedule.RunStatus.FAILED, Reason.CONTRACT_NOT_ACTIVE, {"number": "PC-1002"})
+    assert row.message == "Contract PC-1002 is not active."
