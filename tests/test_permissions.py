@@ -130,6 +130,7 @@ ACTIONS = [
     ("dualwrite:replay", None, {INT}),
     ("dualwrite:sweep", None, {INT}),
     ("dualwrite:map_state", "map", {INT}),
+    ("dualwrite:initial_sync", "master_map", {INT}),
     ("dualwrite:resync_invoice", "number", {INT}),
     ("dualwrite:resync_actuals", None, {INT}),
 ]
@@ -150,6 +151,7 @@ def objects(world, db):
         "draft_detail": {"pk": draft.details.first().pk},
         "contract_pk": {"pk": ProjectContract.objects.get(number="PC-1002").pk},
         "number": {"number": invoice.number}, "map": {"code": "msdyn_actuals"},
+        "master_map": {"code": "msdyn_projects"},
         "journal": {"pk": IntegrationJournal.objects.first().pk}, **setup_records(),
         "line": {"pk": ProjectContract.objects.get(number="PC-1002").lines.get().pk},
         "category": {"pk": TransactionCategory.objects.get(name="Hotel").pk},

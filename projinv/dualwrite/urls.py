@@ -9,6 +9,7 @@ urlpatterns = [
     path("activity/", views.activity_log, name="activity"),
     path("changes/<str:source>/<int:pk>/", views.change_detail, name="change_detail"),
     path("maps/<str:code>/state/", views.map_state, name="map_state"),
+    path("maps/<str:code>/initial-sync/", views.initial_sync, name="initial_sync"),
     path("errors/take/", views.take, name="take"),
     path("errors/retry/", views.retry, name="retry"),
     path("errors/retry-all/", views.retry_all, name="retry_all"),

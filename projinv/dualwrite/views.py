@@ -21,7 +21,8 @@ from projinv.pages import run_action, selected_ids
 from . import errors, relay, states
 from . import reconciliation as reconciliation_service
 from .filters import ChangeFilter
-from .maps import DATAVERSE, FINANCE, MAPS
+from .initial_sync import run_initial_sync
+from .maps import DATAVERSE, FINANCE, MAPS, MASTER_DATA
 from .models import AlertRule, Change, InvariantCheck, MapState
 from .tables import ChangeTable
 
@@ -53,6 +54,7 @@ def _map_rows():
             if table_map.source == source:
                 stat = stats.get(table_map.code, {})
                 rows.append({"map": table_map, "state": known.get(table_map.code), "queued": stat.get("queued", 0),
+                             "master_data": table_map.code in MASTER_DATA,
                              "failed": stat.get("failed", 0), "oldest": stat.get("oldest"),
                              "last_error": last_errors.get(table_map.code, "")})
     return rows
@@ -148,6 +150,14 @@ def replay(request):
         return errors.replay(source=source, change_ids=ids, by=_by(request))
 
     return _error_action(request, replay_selection, _("%(count)d changes replayed."), page="dualwrite:activity")
+
+
+@require_POST
+@permission_required(MANAGE, raise_exception=True)
+def initial_sync(request, code):
+    return run_action(request, lambda: run_initial_sync(map_code=code),
+                      success=lambda n: _("%(count)d records queued for finance.") % {"count": n},
+                      fallback="dualwrite:overview")
 
 
 @require_POST
