@@ -210,3 +210,18 @@ def test_it_matches_the_demo_s_transaction_categories_to_its_project_categories(
 
     assert [ProjectTransaction.objects.get(dataverse_actual_id=r["actual_id"]).category for r in (airfare, fee)] == [
         "AIRFARE", "SETUP-FEE"]
+
+
+def test_it_takes_the_item_sales_tax_group_of_the_transaction_s_category(ledger, staging):
+    from finance.models import ItemSalesTaxGroup, SalesTaxGroup, TaxRate
+
+    goods = ItemSalesTaxGroup.objects.create(legal_entity=ledger, code="GOODS", name="Goods")
+    TaxRate.objects.create(sales_tax_group=SalesTaxGroup.objects.get(legal_entity=ledger, code="EXEMPT"),
+                           item_tax_group=goods, percent=Decimal("0"))
+    ProjectCategory.objects.create(legal_entity=ledger, code="LAPTOP", name="Laptops", category_type="item",
+                                   transaction_category="Laptop", item_tax_group="GOODS")
+
+    proposal = staging.invoice(staging.unbilled(transaction_class="material", transaction_category="Laptop"))
+    hours = staging.invoice(staging.unbilled(), invoice="INV-900002")
+
+    assert [p.lines.get().item_tax_group for p in (proposal, hours)] == ["GOODS", "SERV"]
