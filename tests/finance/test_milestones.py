@@ -138,3 +138,15 @@ def test_it_invoices_time_and_a_milestone_on_one_proposal(ledger, staging):
         ("130100", "customer_balance", Decimal("6600.00")), ("132200", "wip_sales_value", Decimal("-1600.00")),
         ("132300", "wip_invoiced_on_account", Decimal("-5000.00")), ("401100", "invoiced_revenue", Decimal("-1600.00")),
         ("401200", "accrued_revenue", Decimal("1600.00"))]
+
+
+def test_it_says_so_when_a_milestone_s_billed_sale_names_no_milestone(ledger, staging):
+    row = milestone_billed(staging) | {"milestone_id": None}
+    staging.receive(row)
+    proposal = staging.header("INV-900001", count=1)
+
+    run()
+
+    proposal.refresh_from_db()
+    assert f"{row['actual_id']} ({staging.DAY}, 5000.00 USD): a milestone's billed sale that names no milestone" in \
+        proposal.import_message
