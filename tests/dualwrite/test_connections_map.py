@@ -53,7 +53,7 @@ def test_it_builds_no_proposal_lines_until_the_connections_arrive(world):
     assert not ActualStaging.objects.filter(invoice_number=invoice.number).exclude(invoiced_actual_id=None).exists()
     importing.import_from_staging(triggered_by="test")
     assert not InvoiceProposal.objects.get(number=invoice.number).lines.exists()
-    assert "transaction connection" in ImportIssue.objects.get(proposal_number=invoice.number).message
+    assert "transaction connection" in ImportIssue.objects.get(proposal_number=invoice.number).text
 
     deliver("msdyn_transactionconnections")
     deliver("msdyn_transactionconnections")  # a redelivery changes nothing
