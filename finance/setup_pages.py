@@ -157,7 +157,8 @@ PAGES = [
               section=MASTER_DATA, can_add=False),
     SetupPage("on-account-transactions", models.OnAccountTransaction,
               ("contract_number", "line_name", "project_number", "name", "milestone_date", "amount", "currency",
-               "status", "active"), filters=("contract_number", "status", "active"), section=MASTER_DATA,
-              can_add=False),
+               "status", "item_tax_group", "active"), filters=("contract_number", "status", "active"),
+              section=MASTER_DATA, can_add=False, form_fields=("item_tax_group",),
+              help=_("Only the item sales tax group is finance's to set, until the milestone is on a proposal.")),
 ]
 BY_SLUG = {page.slug: page for page in PAGES}
