@@ -29,6 +29,8 @@ MESSAGES = {
                           "%(journal)s"),
     "on_account_missing": _("milestone %(actual)s (%(date)s, %(amount)s %(currency)s): its on-account transaction "
                             "has not arrived yet, or is not open"),
+    "milestone_missing": _("%(actual)s (%(date)s, %(amount)s %(currency)s): a milestone's billed sale that names "
+                           "no milestone"),
     "not_posted": _("%(actual)s (%(date)s, %(amount)s %(currency)s): not posted yet"),
     # Integration journal lines that failed to post (domain.md §4.8).
     "posting_setup_missing": _("Legal entity %(entity)s has no posting set-up."),

@@ -5,7 +5,7 @@ from datetime import date, timedelta
 from django.db.models import Case, DecimalField, F, Q, Sum, Value, When
 from django.db.models.functions import Coalesce
 
-from .models import CustomerTransaction, LedgerEntry, ProjectTransaction
+from .models import CustomerTransaction, LedgerEntry, ProjectTransaction, Voucher
 
 ZERO = Value(0, output_field=DecimalField())
 
@@ -49,8 +49,10 @@ def ageing(*, as_of: date) -> list[dict]:
 
 
 def wip(*, legal_entity: str | None = None) -> list[dict]:
-    """Per project: revenue accrued as WIP, invoiced so far, and what remains in WIP."""
-    unbilled = ProjectTransaction.objects.filter(transaction_type="unbilled_sales")
+    """Per project: revenue accrued as WIP, invoiced so far, and what remains in WIP. Only unbilled sales
+    whose profile and line property accrued revenue (their journal voucher exists, D44) are WIP."""
+    unbilled = ProjectTransaction.objects.filter(transaction_type="unbilled_sales",
+                                                 voucher__in=Voucher.objects.values("number"))
     if legal_entity:
         unbilled = unbilled.filter(legal_entity=legal_entity)
     rows = (unbilled.values("legal_entity", "project_number")

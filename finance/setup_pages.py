@@ -32,6 +32,9 @@ class SetupPage:
     # Called with the new record after the form created it (not after an edit).
     after_create: Callable | None = None
     form_template: str = "finance/setup_form.html"
+    # Business keys other records name by value (staging rows name a legal entity by its code): shown,
+    # never changed once created.
+    fixed_on_edit: tuple[str, ...] = ()
 
     @property
     def name(self):
@@ -79,6 +82,7 @@ PAGES = [
               ("code", "name", "accounting_currency", "roll_to_open_period", "default_item_tax_group"),
               form_fields=("code", "name", "accounting_currency", "roll_to_open_period", "default_item_tax_group"),
               after_create=lambda entity: setup.enable_project_operations(legal_entity=entity),
+              fixed_on_edit=("code",),
               help=_("A new legal entity is enabled for Project Operations: it gets the shared categories, line "
                      "properties, parameters and a default profile for each billing method.")),
     SetupPage("ledger-accounts", models.LedgerAccount, ("legal_entity", "number", "name"), filters=("legal_entity",),
@@ -157,7 +161,8 @@ PAGES = [
               section=MASTER_DATA, can_add=False),
     SetupPage("on-account-transactions", models.OnAccountTransaction,
               ("contract_number", "line_name", "project_number", "name", "milestone_date", "amount", "currency",
-               "status", "active"), filters=("contract_number", "status", "active"), section=MASTER_DATA,
-              can_add=False),
+               "status", "item_tax_group", "active"), filters=("contract_number", "status", "active"),
+              section=MASTER_DATA, can_add=False, form_fields=("item_tax_group",),
+              help=_("Only the item sales tax group is finance's to set, until the milestone is on a proposal.")),
 ]
 BY_SLUG = {page.slug: page for page in PAGES}

@@ -26,7 +26,8 @@ class StagingTable(tables.Table):
 
     class Meta:
         model = ActualStaging
-        fields = ("dataverse_actual_id", "transaction_type", "transaction_class", "project_number", "invoice_number",
+        fields = ("dataverse_actual_id", "transaction_type", "transaction_class", "transaction_category",
+                  "project_number", "invoice_number",
                   "transaction_date", "quantity", "amount", "currency", "status", "wait_reason", "voucher",
                   "exchange_rate", "accounting_amount")
 
@@ -69,8 +70,8 @@ class ProjectTransactionTable(tables.Table):
 
     class Meta:
         model = ProjectTransaction
-        fields = ("voucher", "accounting_date", "project_number", "transaction_type", "transaction_class", "quantity",
-                  "amount", "currency", "exchange_rate", "accounting_amount", "status")
+        fields = ("voucher", "accounting_date", "project_number", "transaction_type", "transaction_class", "category",
+                  "line_property", "quantity", "amount", "currency", "exchange_rate", "accounting_amount", "status")
 
 
 class ProposalTable(tables.Table):
@@ -95,8 +96,8 @@ class ProposalLineTable(tables.Table):
 
     class Meta:
         model = InvoiceProposalLine
-        fields = ("selection", "transaction_date", "transaction_class", "billing_type", "quantity", "price", "amount",
-                  "sales_tax_group", "item_tax_group", "tax", "currency")
+        fields = ("selection", "transaction_date", "transaction_class", "billing_type", "line_property", "chargeable",
+                  "quantity", "price", "amount", "sales_tax_group", "item_tax_group", "tax", "currency")
 
     def __init__(self, *args, editable=False, **kwargs):
         super().__init__(*args, **kwargs)

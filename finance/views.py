@@ -323,6 +323,8 @@ def setup_edit(request, page, pk=None):
         raise PermissionDenied
     instance = get_object_or_404(page.model, pk=pk) if pk else None
     form = page.form_class()(request.POST or None, instance=instance)
+    for name in page.fixed_on_edit if instance else ():
+        form.fields[name].disabled = True
     if request.method == "POST" and form.is_valid():
         with transaction.atomic(using="finance"):
             record = form.save()

@@ -60,6 +60,7 @@ ROLES: dict[str, list[str]] = {
         *_FINANCE_SETUP,
         *_FINANCE_MASTER_DATA,
         "finance.change_project",
+        "finance.change_onaccounttransaction",
         "finance.reset_journal",
         "finance.run_import",
         "finance.post_proposal",

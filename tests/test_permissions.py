@@ -167,6 +167,10 @@ def setup_records() -> dict:
                                        defaults={"rate": "1.1"})
     FiscalPeriod.objects.get_or_create(legal_entity=LegalEntity.objects.get(code="USPM"), start="2099-01-01",
                                        defaults={"name": "2099-01", "end": "2099-01-31"})
+    inbound.receive_on_account_transactions(rows=[{
+        "milestone_id": "00000000-0000-4000-8000-000000000001", "contract_number": "PC-1001", "line_name": "FP",
+        "project_number": "PRJ-1001", "legal_entity": "USPM", "name": "Go-live", "milestone_date": "2026-04-30",
+        "amount": "5000", "currency": "USD", "modified_on": "2026-01-01T00:00:00+00:00"}])
     return {f"setup_{page.name}": {"pk": page.model.objects.order_by("pk").values_list("pk", flat=True).first()}
             for page in setup_pages.PAGES if page.editable}
 

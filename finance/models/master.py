@@ -5,10 +5,13 @@ Rows arrive through the bridge (finance.services.inbound), are upserted only by 
 accounting attributes of its own (the project group) that an incoming change never touches.
 """
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from projinv.money import CurrencyField, MoneyField
+
+from .setup import ItemSalesTaxGroup
 
 
 class MasterData(models.Model):
@@ -144,3 +147,15 @@ class OnAccountTransaction(MasterData):
         ordering = ["contract_number", "milestone_date"]
         verbose_name = _("on-account transaction")
         verbose_name_plural = _("on-account transactions")
+
+    def __str__(self):
+        return f"{self.contract_number} {self.name}"
+
+    def clean(self):
+        # Accounting attributes change only until a proposal takes the milestone (domain.md §2.1.6).
+        if self.status != self.Status.OPEN:
+            raise ValidationError(_("The milestone is on an invoice proposal or invoiced: it cannot change now."))
+        if self.item_tax_group and not ItemSalesTaxGroup.objects.filter(
+                legal_entity__code=self.legal_entity, code=self.item_tax_group).exists():
+            raise ValidationError({"item_tax_group": _("There is no such item sales tax group in %(entity)s.")
+                                   % {"entity": self.legal_entity}})

@@ -161,11 +161,11 @@ class ImportIssue(models.Model):
 
     run = models.ForeignKey(ImportRun, models.CASCADE, related_name="issues")
     proposal_number = models.CharField(_("proposal"), max_length=20)
-    # What is missing, as a message code and its parameters, translated when shown (D48); `message`
+    # What is missing, as a message code and its parameters, translated when shown (D48); `note`
     # holds free text only (older issues, or ones written by hand).
     code = models.CharField(_("message code"), max_length=40, blank=True)
     params = models.JSONField(_("message details"), default=dict, blank=True)
-    message = models.TextField(_("message"), blank=True)
+    note = models.TextField(_("note"), blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -174,5 +174,12 @@ class ImportIssue(models.Model):
         verbose_name_plural = _("import issues")
 
     @property
-    def text(self) -> str:
-        return messages.render(self.code, self.params) if self.code else self.message
+    def message(self) -> str:
+        """The message in the active language."""
+        return messages.render(self.code, self.params) if self.code else self.note
+
+    @message.setter
+    def message(self, text: str) -> None:
+        self.code, self.params, self.note = "", {}, text
+
+    text = message  # the same worded message, under the name the bridge's tests use

@@ -317,7 +317,8 @@ SELECT p.id, p.number, p.expected_line_count,
 
 UNPOSTED_DETAIL_SQL = f"""
 SELECT s.invoice_number, s.dataverse_actual_id, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
-       u.status AS unbilled_status, u.wait_reason, uj.number AS error_journal, s.milestone_id
+       u.status AS unbilled_status, u.wait_reason, uj.number AS error_journal,
+       coalesce(s.milestone_id::text, CASE WHEN s.transaction_class = 'milestone' THEN '?' END) AS milestone
   FROM finance_actualstaging s
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
   {ON_ACCOUNT_JOIN}
@@ -471,8 +472,10 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
         for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason, error_journal, \
                 milestone in cursor.fetchall():
             item = {"actual": str(actual_id), "date": str(date), "amount": f"{amount:.2f}", "currency": currency}
-            if milestone is not None:
-                code, item["actual"] = "on_account_missing", str(milestone)
+            if milestone == "?":  # a milestone's billed sale that does not say which milestone (yet)
+                code, item["actual"] = "milestone_missing", str(billed_id)
+            elif milestone is not None:
+                code, item["actual"] = "on_account_missing", milestone
             elif actual_id is None:
                 # The billed sale is here, the connection naming what it invoices is not (yet).
                 code, item["actual"] = "missing_connection", str(billed_id)

@@ -15,6 +15,7 @@ from django.utils import timezone
 from dataverse import models as dv
 from dataverse.services import entries
 from finance import models as fin
+from finance.models.projops import CATEGORY_TYPE
 from finance.services import setup as finance_setup
 from projinv import roles
 
@@ -94,6 +95,12 @@ def load_finance() -> None:
     finance_setup.enable_project_operations(legal_entity=entity)
     fin.ProjectGroup.objects.get_or_create(legal_entity=entity, code="TM",
                                            defaults={"name": "Time and material projects"})
+    # A project category per Dataverse transaction category (domain.md §2.0.4), matched by name.
+    for name, transaction_class, _unit, _prices in CATEGORIES:
+        fin.ProjectCategory.objects.get_or_create(
+            legal_entity=entity, code=name.upper().replace(" ", "-"),
+            defaults={"name": name, "category_type": fin.CategoryType(CATEGORY_TYPE[transaction_class]),
+                      "transaction_category": name, "item_tax_group": "SERV"})
 
 
 @transaction.atomic

@@ -244,7 +244,7 @@ def test_it_adds_no_proposal_lines_while_an_invoiced_unbilled_sale_is_unposted(w
     assert (f"{waiting.dataverse_actual_id} ({waiting.transaction_date}, 1600.00 USD): "
             "waiting: The legal entity has no posting set-up") in proposal.import_message
     issue = ImportIssue.objects.get(run=result)
-    assert (issue.proposal_number, issue.text) == (proposal.number, proposal.import_message)
+    assert (issue.proposal_number, issue.message) == (proposal.number, proposal.import_message)
     # Nothing was taken half-way: the posted unbilled sales are not put on the proposal.
     assert set(ProjectTransaction.objects.values_list("status", flat=True)) == {ProjectTransaction.Status.POSTED}
     assert set(ActualStaging.objects.filter(transaction_type="billed_sales").values_list("status", flat=True)) == {
@@ -280,7 +280,7 @@ def test_it_adds_no_proposal_lines_while_fewer_billed_sales_are_staged_than_decl
     assert proposal.import_message.startswith(
         "Invoice proposal wasn't processed because of mismatched billed sales actuals with Dataverse: "
         "Dataverse declared 2 billed sales, 1 are staged.")
-    assert ImportIssue.objects.get(run=result).text == proposal.import_message
+    assert ImportIssue.objects.get(run=result).message == proposal.import_message
 
     staging.receive(billed_second)  # the rest arrives
     result = run()

@@ -23,10 +23,10 @@ def test_it_stores_the_code_and_parameters_and_words_them_when_shown(ledger, sta
     proposal.refresh_from_db()
     issue = ImportIssue.objects.get()
     assert (proposal.import_code, proposal.import_params) == ("count_mismatch", {"expected": 2, "staged": 1})
-    assert (issue.code, issue.params, issue.message) == ("count_mismatch", {"expected": 2, "staged": 1}, "")
+    assert (issue.code, issue.params, issue.note) == ("count_mismatch", {"expected": 2, "staged": 1}, "")
     # The wording is looked up at display time, in whatever language (catalogue) is active then.
     monkeypatch.setitem(messages.MESSAGES, "count_mismatch", gettext_lazy("%(staged)d of %(expected)d staged"))
-    assert (proposal.import_message, issue.text) == ("1 of 2 staged", "1 of 2 staged")
+    assert (proposal.import_message, issue.message) == ("1 of 2 staged", "1 of 2 staged")
 
 
 def test_it_words_nested_messages_and_choice_labels(ledger, staging):

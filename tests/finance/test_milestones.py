@@ -138,3 +138,35 @@ def test_it_invoices_time_and_a_milestone_on_one_proposal(ledger, staging):
         ("130100", "customer_balance", Decimal("6600.00")), ("132200", "wip_sales_value", Decimal("-1600.00")),
         ("132300", "wip_invoiced_on_account", Decimal("-5000.00")), ("401100", "invoiced_revenue", Decimal("-1600.00")),
         ("401200", "accrued_revenue", Decimal("1600.00"))]
+
+
+def test_it_says_so_when_a_milestone_s_billed_sale_names_no_milestone(ledger, staging):
+    row = milestone_billed(staging) | {"milestone_id": None}
+    staging.receive(row)
+    proposal = staging.header("INV-900001", count=1)
+
+    run()
+
+    proposal.refresh_from_db()
+    assert f"{row['actual_id']} ({staging.DAY}, 5000.00 USD): a milestone's billed sale that names no milestone" in \
+        proposal.import_message
+
+
+def test_it_lets_the_accountant_set_the_item_tax_group_only_while_the_milestone_is_open(world, staging, as_user):
+    from django.urls import reverse
+
+    on_account = receive_on_account()
+    client = as_user(world["accountant"])
+    url = reverse("finance:setup_on_account_transactions_edit", args=[on_account.pk])
+
+    assert "no such item sales tax group" in client.post(url, {"item_tax_group": "NOPE"}).content.decode()
+    assert client.post(url, {"item_tax_group": "SERV"}).status_code == 302
+    on_account.refresh_from_db()
+    assert on_account.item_tax_group == "SERV"
+
+    staging.receive(milestone_billed(staging))
+    staging.header("INV-900001", count=1)
+    run()
+    response = client.post(url, {"item_tax_group": ""})
+    on_account.refresh_from_db()
+    assert "cannot change now" in response.content.decode() and on_account.item_tax_group == "SERV"

@@ -197,3 +197,31 @@ def test_it_reverses_at_invoicing_only_the_wip_the_profile_accrued(ledger, stagi
 
     assert sorted(invoice.voucher.entries.values_list("posting_type", "accounting_amount")) == [
         ("customer_balance", Decimal("1600.00")), ("invoiced_revenue", Decimal("-1600.00"))]
+
+
+def test_it_matches_the_demo_s_transaction_categories_to_its_project_categories(ledger, staging):
+    airfare = staging.unbilled(transaction_class="expense", transaction_category="Airfare", quantity=Decimal("1"),
+                               price=Decimal("440"), amount=Decimal("440"))
+    fee = staging.unbilled(transaction_class="fee", transaction_category="Setup fee", quantity=Decimal("1"),
+                           price=Decimal("500"), amount=Decimal("500"))
+    staging.receive(airfare, fee)
+
+    run()
+
+    assert [ProjectTransaction.objects.get(dataverse_actual_id=r["actual_id"]).category for r in (airfare, fee)] == [
+        "AIRFARE", "SETUP-FEE"]
+
+
+def test_it_takes_the_item_sales_tax_group_of_the_transaction_s_category(ledger, staging):
+    from finance.models import ItemSalesTaxGroup, SalesTaxGroup, TaxRate
+
+    goods = ItemSalesTaxGroup.objects.create(legal_entity=ledger, code="GOODS", name="Goods")
+    TaxRate.objects.create(sales_tax_group=SalesTaxGroup.objects.get(legal_entity=ledger, code="EXEMPT"),
+                           item_tax_group=goods, percent=Decimal("0"))
+    ProjectCategory.objects.create(legal_entity=ledger, code="LAPTOP", name="Laptops", category_type="item",
+                                   transaction_category="Laptop", item_tax_group="GOODS")
+
+    proposal = staging.invoice(staging.unbilled(transaction_class="material", transaction_category="Laptop"))
+    hours = staging.invoice(staging.unbilled(), invoice="INV-900002")
+
+    assert [p.lines.get().item_tax_group for p in (proposal, hours)] == ["GOODS", "SERV"]

@@ -55,3 +55,18 @@ def test_it_exports_each_report_as_csv(posted, as_user, name):
     rows = list(csv.reader(io.StringIO(response.content.decode())))
     assert len(rows) >= 2 and all(len(row) == len(rows[0]) for row in rows)
     assert any(Decimal(cell) for row in rows[1:] for cell in row if cell.replace(".", "").lstrip("-").isdigit())
+
+
+def test_it_leaves_unbilled_sales_that_accrued_nothing_out_of_wip(ledger, staging):
+    from finance.models import CostRevenueProfile
+    from finance.services import importing
+
+    accrued = staging.unbilled(project_number="PRJ-1001")
+    staging.receive(accrued)
+    importing.import_from_staging(triggered_by="test")
+    CostRevenueProfile.objects.filter(legal_entity=ledger, code="TM").update(accrue_revenue_hour=False)
+    staging.receive(staging.unbilled(project_number="PRJ-1001"))
+    importing.import_from_staging(triggered_by="test")
+
+    [row] = reports.wip()
+    assert (row["project_number"], row["accrued"], row["remaining"]) == ("PRJ-1001", Decimal("1600"), Decimal("1600"))

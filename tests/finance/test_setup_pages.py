@@ -130,3 +130,14 @@ def test_it_closes_and_reopens_a_fiscal_period(accountant):
     accountant.post(reverse("finance:fiscal_period_reopen", args=[period.pk]))
     period.refresh_from_db()
     assert not period.closed
+
+
+def test_it_never_changes_a_legal_entity_s_code_that_staging_rows_name(accountant):
+    entity = LegalEntity.objects.get(code="USPM")
+
+    response = accountant.post(reverse("finance:setup_legal_entities_edit", args=[entity.pk]), {
+        "code": "XXXX", "name": "Renamed", "accounting_currency": "USD", "roll_to_open_period": "on",
+        "default_item_tax_group": "SERV"})
+
+    entity.refresh_from_db()
+    assert (response.status_code, entity.code, entity.name) == (302, "USPM", "Renamed")
