@@ -83,7 +83,8 @@ def invoice_totals_match_details(cutoff):
     detail_sum = (InvoiceLineDetail.objects.filter(chargeable, invoice=OuterRef("pk")).values("invoice")
                   .annotate(total=Sum(F("amount") + F("tax"))).values("total"))
     wrong = Invoice.objects.annotate(expected=Coalesce(Subquery(detail_sum), 0)).exclude(total=F("expected"))
-    line_sum = InvoiceProposalLine.objects.filter(proposal=OuterRef("pk"), billing_type=BillingType.CHARGEABLE).values(
+    # Finance's chargeability is its line property's (D42), not Dataverse's billing type.
+    line_sum = InvoiceProposalLine.objects.filter(proposal=OuterRef("pk"), chargeable=True).values(
         "proposal").annotate(total=Sum("amount")).values("total")
     wrong_proposals = InvoiceProposal.objects.exclude(status=InvoiceProposal.Status.HEADER_ONLY).annotate(
         expected=Coalesce(Subquery(line_sum), 0)).exclude(amount=F("expected"))
