@@ -15,7 +15,7 @@ run: $(RUNTIME_STAMP)
 
 test: $(DEV_STAMP) chromium
 	$(BIN)/ruff check .
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2  # two workers, each with its own test databases
 
 bench: $(RUNTIME_STAMP)
 	$(BIN)/python manage.py bench
