@@ -24,6 +24,7 @@ from django.utils import timezone
 from ..models import ImportIssue, ImportRun, InvoiceProposal
 from ..models.projops import CATEGORY_TYPE_SQL
 from ..signals import accounting_details_ready
+from .inbound import link_unlinked_billed_sales
 
 log = logging.getLogger(__name__)
 
@@ -404,6 +405,7 @@ def import_from_staging(*, triggered_by: str, proposal_number: str = "") -> Impo
                     status=ImportRun.Status.SKIPPED, finished_at=timezone.now(),
                 )
             run = ImportRun.objects.create(triggered_by=triggered_by, proposal_number=proposal_number)
+            link_unlinked_billed_sales(cursor)
             _journalize_and_post(cursor, run)
             _create_proposal_lines(cursor, run, proposal_number)
             run.status, run.finished_at = ImportRun.Status.SUCCEEDED, timezone.now()

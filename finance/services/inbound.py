@@ -80,6 +80,19 @@ def _link_invoiced_actuals(cursor, actual_ids: list[str]) -> None:
         cursor.execute(statement, {"ids": actual_ids})
 
 
+def link_unlinked_billed_sales(cursor) -> None:
+    """Import's safety net: link billed sales still waiting for their unbilled sale.
+
+    A connection and its billed sale delivered at the same moment by two workers each commit
+    without seeing the other (READ COMMITTED), so neither links; the next import run does.
+    """
+    cursor.execute("""SELECT array_agg(dataverse_actual_id::text) FROM finance_actualstaging
+                       WHERE transaction_type = 'billed_sales' AND invoiced_actual_id IS NULL
+                         AND milestone_id IS NULL""")
+    if ids := cursor.fetchone()[0]:
+        _link_invoiced_actuals(cursor, ids)
+
+
 @transaction.atomic(using="finance")
 def receive_actuals(*, rows: list[dict]) -> int:
     """Stage actuals (one row per Dataverse actual, unique). Returns how many were new.

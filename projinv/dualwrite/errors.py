@@ -92,7 +92,11 @@ REPLAY_LIMIT = 10_000  # changes one "replay by filter" sends again; narrow the 
 def replay_matching(*, source: str, filters, by: str) -> int:
     """Replay every delivered change the activity log's filter (`filters`: its query values) shows."""
     model = _model(source)
-    matching = ChangeFilter(filters, queryset=model.objects.filter(status=Status.DELIVERED)).qs.order_by("pk")
+    chosen = ChangeFilter(filters, queryset=model.objects.filter(status=Status.DELIVERED))
+    if not chosen.is_valid():  # an unknown value would be dropped, and the replay would take everything
+        raise DomainError(_("The filter is not valid, so nothing was replayed: %(errors)s")
+                          % {"errors": "; ".join(str(e) for errors in chosen.errors.values() for e in errors)})
+    matching = chosen.qs.order_by("pk")
     return replay(source=source, change_ids=list(matching.values_list("pk", flat=True)[:REPLAY_LIMIT]), by=by)
 
 

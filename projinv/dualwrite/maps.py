@@ -35,7 +35,7 @@ class TableMap:
         if not self.ordering_field:
             return ""
         rows = payload if self.batched else [payload]
-        keys = {row.get(self.ordering_field) or "" for row in rows}
+        keys = {str(row.get(self.ordering_field) or "") for row in rows}
         return keys.pop() if len(keys) == 1 else ""
 
     def translate(self, payload):

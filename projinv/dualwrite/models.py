@@ -13,6 +13,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+KEY_LENGTH = 200  # a business key (a contract line's name is up to 200 characters)
+
 
 class Change(models.Model):
     class Status(models.TextChoices):
@@ -28,10 +30,10 @@ class Change(models.Model):
         SOLVED = "solved", _("Solved")
 
     map_code = models.CharField(_("table map"), max_length=40)
-    key = models.CharField(_("business key"), max_length=200)
+    key = models.CharField(_("business key"), max_length=KEY_LENGTH)
     # Changes sharing an ordering key (an invoice number) are delivered by map priority, then in
     # the order they happened: the header before its actuals. Empty: no ordering constraint.
-    ordering_key = models.CharField(_("ordering key"), max_length=40, blank=True)
+    ordering_key = models.CharField(_("ordering key"), max_length=KEY_LENGTH, blank=True)
     priority = models.PositiveSmallIntegerField(_("priority"), default=1)
     payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
     row_count = models.PositiveIntegerField(_("rows"), default=1)

@@ -5,7 +5,7 @@ from django.db import transaction
 
 from . import relay, states
 from .maps import TableMap
-from .models import Change
+from .models import KEY_LENGTH, Change
 
 
 def record(table_map: TableMap, *, key: str, payload) -> Change:
@@ -13,11 +13,19 @@ def record(table_map: TableMap, *, key: str, payload) -> Change:
 
 
 def record_rows(table_map: TableMap, rows: list[dict]) -> list[Change]:
-    """Queue rows of a batched map in chunks, so that 10,000 rows travel as 10 deliveries."""
+    """Queue rows of a batched map in chunks, so that 10,000 rows travel as 10 deliveries.
+
+    Rows are chunked per ordering value (an invoice's rows apart from rows of none): a chunk mixing
+    them would have no ordering key, and nothing would then deliver it before what must follow it
+    (a correction's credited remainder has no invoice; its billed sales' connections do).
+    """
     if not rows:
         return []  # nothing to send: not even a stopped map has a reason to refuse
     size = settings.DUALWRITE["CHUNK_ROWS"]
-    chunks = [rows[i:i + size] for i in range(0, len(rows), size)]
+    groups: dict[str, list[dict]] = {}
+    for row in rows:
+        groups.setdefault(table_map.ordering_key([row]), []).append(row)
+    chunks = [group[i:i + size] for group in groups.values() for i in range(0, len(group), size)]
     return record_many(table_map, [(_chunk_key(table_map, chunk), chunk, len(chunk)) for chunk in chunks])
 
 
@@ -40,5 +48,6 @@ def record_many(table_map: TableMap, items) -> list[Change]:
 
 
 def _chunk_key(table_map: TableMap, chunk: list[dict]) -> str:
-    first = chunk[0][table_map.key_field]
-    return f"{first} (+{len(chunk) - 1})" if len(chunk) > 1 else str(first)
+    first = str(chunk[0][table_map.key_field])
+    more = f" (+{len(chunk) - 1})" if len(chunk) > 1 else ""
+    return first[:KEY_LENGTH - len(more)] + more

@@ -20,7 +20,7 @@ from finance import selectors as finance_selectors
 from finance.models import ActualStaging, InvoiceProposal, ProjectInvoice, ProjectTransaction
 
 from . import outbox
-from .maps import ACTUALS, ACTUALS_WRITE_BACK, INVOICE_PROPOSAL_V2
+from .maps import ACTUALS, ACTUALS_WRITE_BACK, INVOICE_PROPOSAL_V2, TRANSACTION_CONNECTIONS
 
 
 @dataclass
@@ -158,6 +158,8 @@ def resync_actuals(actual_ids=None) -> dict:
         actual_ids = [a.pk for a in actuals_without_voucher(limit=RESYNC_LIMIT)[1]]
     with transaction.atomic():
         sent = outbox.record_rows(ACTUALS, dataverse_selectors.synced_actual_rows(actual_ids))
+        # After the actuals, as at confirmation: a billed sale is linked by its connection only.
+        outbox.record_rows(TRANSACTION_CONNECTIONS, dataverse_selectors.transaction_connection_rows(actual_ids))
     uuids = Actual.objects.filter(pk__in=actual_ids).values_list("uuid", flat=True)
     posted = ActualStaging.objects.filter(dataverse_actual_id__in=list(uuids)).exclude(voucher="")
     with transaction.atomic(using="finance"):

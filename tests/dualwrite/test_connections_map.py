@@ -13,7 +13,7 @@ from projinv.dualwrite import relay
 from projinv.dualwrite.maps import MAPS
 from projinv.dualwrite.models import Change, DataverseChange
 
-from ..helpers import assert_invariants_hold_once_settled, invoice_contract, sync
+from ..helpers import assert_invariants_hold_once_settled, invoice_contract, post, sync
 
 pytestmark = pytest.mark.django_db(databases=["default", "finance"])
 BILLED = TransactionType.BILLED_SALES
@@ -84,3 +84,43 @@ def test_it_links_an_edited_detail_s_billed_sales_to_the_original_finance_journa
 def test_it_names_the_map_as_microsoft_does():
     assert MAPS["msdyn_transactionconnections"].name == (
         "Integration entity for project transaction relationships (msdyn_transactionconnections)")
+
+
+def test_it_keeps_a_correction_s_invoice_rows_apart_so_their_connections_wait_for_them(world):
+    from dataverse.services import corrections
+
+    from ..dataverse.test_corrections import settle_and_post
+
+    invoice = confirmed(world)
+    sync()
+    importing.import_from_staging(triggered_by="test")
+    post(InvoiceProposal.objects.get(number=invoice.number))
+    sync()
+    corrective = corrections.revise_invoice(invoice_id=invoice.pk, by=world["pm"])  # credit it all
+    invoicing.confirm_proforma(invoice_id=corrective.pk, by=world["pm"])
+    actuals = DataverseChange.objects.filter(map_code="msdyn_actuals", status=Change.Status.PENDING)
+    # The credits (on the corrective invoice) and the work back in the backlog (on none) travel apart.
+    assert sorted(actuals.values_list("ordering_key", flat=True)) == ["", corrective.number]
+    connections = DataverseChange.objects.get(map_code="msdyn_transactionconnections", status=Change.Status.PENDING)
+    assert connections.ordering_key == corrective.number
+    posted, _ledger = settle_and_post(corrective)
+    assert posted.is_credit_note
+    assert_invariants_hold_once_settled()
+
+
+def test_it_links_on_the_next_import_a_billed_sale_whose_connection_raced_it(world):
+    """Two workers delivered the billed sales and their connections at once: neither saw the other."""
+    from django.db import connections as databases
+
+    invoice = confirmed(world)
+    deliver("invoices")
+    billed_rows = DataverseChange.objects.get(map_code="msdyn_actuals", ordering_key=invoice.number)
+    links = DataverseChange.objects.get(map_code="msdyn_transactionconnections")
+    MAPS["msdyn_transactionconnections"].deliver_payload(links.payload)  # committed first, links nothing
+    MAPS["msdyn_actuals"].deliver_payload(billed_rows.payload)
+    with databases["finance"].cursor() as cursor:  # as if the actuals' link ran before that commit
+        cursor.execute("UPDATE finance_actualstaging SET invoiced_actual_id = NULL WHERE invoice_number = %s",
+                       [invoice.number])
+    importing.import_from_staging(triggered_by="test")
+    proposal = InvoiceProposal.objects.get(number=invoice.number)
+    assert proposal.lines.count() == Actual.objects.filter(invoice=invoice, transaction_type=BILLED).count()

@@ -239,3 +239,22 @@ def test_it_does_not_leave_a_change_waiting_when_its_blocker_arrives_while_it_is
     monkeypatch.setattr(relay, "_blocking", blocking_then_delivered)
     assert relay.deliver(source="dataverse", change_id=actuals.pk) is False
     assert actuals.pk in relay.due_changes("dataverse")  # due now, not after the next sweep
+
+
+def test_it_refuses_to_replay_by_a_filter_it_cannot_read(world):
+    sync()
+    with pytest.raises(DomainError, match="nothing was replayed"):
+        errors.replay_matching(source="dataverse", filters={"status": "no-such-status"}, by="integration")
+    assert not DataverseChange.objects.filter(replay_of__isnull=False).exists()
+
+
+def test_it_queues_records_whose_keys_are_as_long_as_dataverse_allows(world):
+    from dataverse.services import masterdata
+    from finance.models import TransactionCategory
+
+    name = "Travel – international airfare, economy class, booked by the travel agency"
+    masterdata.save_transaction_category(name=name, transaction_class="expense", unit="each", by=world["pm"])
+    change = DataverseChange.objects.get(map_code="msdyn_transactioncategories", key=name)
+    assert change.ordering_key == name
+    sync()
+    assert TransactionCategory.objects.filter(category=name, transaction_class="expense").exists()
