@@ -47,6 +47,7 @@ urlpatterns = [
     path("invoices/<int:pk>/confirm/", views.invoice_confirm, name="invoice_confirm"),
     path("invoices/<int:pk>/refresh/", views.invoice_refresh, name="invoice_refresh"),
     path("invoices/<int:pk>/revise/", views.invoice_revise, name="invoice_revise"),
+    path("invoices/<int:pk>/details/new/", views.detail_add, name="detail_add"),
     path("details/<int:pk>/", views.detail_edit, name="detail_edit"),
     path("details/<int:pk>/delete/", views.detail_delete, name="detail_delete"),
 ]

@@ -22,6 +22,7 @@ from .forms import (
     ContractLineForm,
     DetailForm,
     EntryForm,
+    ManualDetailForm,
     MilestoneFormSet,
     NewContractForm,
     PriceForm,
@@ -215,9 +216,11 @@ def invoice_detail(request, pk):
         "dataverse.create_proforma")
     drafts_to_add_to = (Invoice.objects.filter(contract=invoice.contract, customer=invoice.customer,
                                                status__in=Invoice.EDITABLE).order_by("-pk") if revisable else [])
+    add_form = (ManualDetailForm(invoice=invoice, initial={"transaction_date": invoice.invoice_date})
+                if invoice.is_editable and request.user.has_perm("dataverse.create_proforma") else None)
     return render(request, "dataverse/invoice_detail.html", {
         "invoice": invoice, "lines": lines, "details": details, "title": invoice.number, "revisable": revisable,
-        "drafts_to_add_to": drafts_to_add_to})
+        "drafts_to_add_to": drafts_to_add_to, "add_form": add_form})
 
 
 @require_POST
@@ -335,6 +338,24 @@ def detail_edit(request, pk):
             return redirect(detail.invoice)
     return render(request, "dataverse/detail_edit.html", {"form": form, "detail": detail,
                                                           "invoice": detail.invoice, "title": detail.invoice.number})
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
+def detail_add(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = ManualDetailForm(request.POST, invoice=invoice)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(invoice)
+    data = form.cleaned_data
+    return run_action(request, lambda: drafts.add_manual_detail(
+        invoice_line_id=data["invoice_line"].pk, by=request.user, transaction_class=data["transaction_class"],
+        quantity=data["quantity"], price=data["price"], billing_type=data["billing_type"],
+        transaction_date=data["transaction_date"], role_id=data["role"] and data["role"].pk,
+        category_id=data["category"] and data["category"].pk, tax=data["tax"] or Decimal(0),
+        description=data["description"]),
+        success=_("The detail is added; its actuals are made when the invoice is confirmed."), fallback=invoice)
 
 
 @require_POST

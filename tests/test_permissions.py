@@ -99,6 +99,7 @@ ACTIONS = [
     ("dataverse:invoice_create", "contract", {PM}),
     ("dataverse:invoice_confirm", "draft", {PM}),
     ("dataverse:invoice_refresh", "draft", {PM}),
+    ("dataverse:detail_add", "draft", {PM}),
     ("dataverse:invoice_revise", "invoice", {PM}),
     ("dataverse:contracts_invoice", None, {PM}),
     ("dataverse:invoices_confirm", None, {PM}),

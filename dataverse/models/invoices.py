@@ -143,6 +143,13 @@ class InvoiceLineDetail(models.Model):
                                   related_name="details", verbose_name=_("milestone"))
     transaction_class = models.CharField(_("class"), max_length=20, choices=TransactionClass.choices)
     billing_type = models.CharField(_("billing type"), max_length=20, choices=BillingType.choices)
+    # A detail added by hand on the draft (domain.md §2.6) has no actual until confirmation: what its
+    # actuals need beyond the line (the role of time, the category of the rest) is kept here.
+    role = models.ForeignKey("dataverse.ResourceRole", models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("role"))
+    transaction_category = models.ForeignKey("dataverse.TransactionCategory", models.PROTECT, null=True,
+                                             blank=True, related_name="+", verbose_name=_("category"))
+    unit = models.CharField(_("unit"), max_length=10, blank=True, default="")
     transaction_date = models.DateField(_("date"))
     description = models.CharField(_("description"), max_length=500, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
@@ -172,3 +179,8 @@ class InvoiceLineDetail(models.Model):
     @property
     def is_correction(self) -> bool:
         return self.corrected_billed_id is not None
+
+    @property
+    def is_manual(self) -> bool:
+        """Added by hand on the draft: backed by neither an actual, a milestone nor a billed sale."""
+        return self.actual_id is None and self.milestone_id is None and self.corrected_billed_id is None
