@@ -20,6 +20,7 @@ urlpatterns = [
     path("lines/<int:pk>/", views.line_edit, name="line_edit"),
     path("lines/<int:pk>/delete/", views.line_delete, name="line_delete"),
     path("lines/<int:pk>/milestones/", views.line_milestones, name="line_milestones"),
+    path("lines/<int:pk>/customers/", views.line_customers, name="line_customers"),
     path("contracts/<int:contract_pk>/lines/new/", views.line_edit, name="line_create"),
     path("contracts/<int:pk>/update/", views.contract_update, name="contract_update"),
     path("contracts/<int:pk>/status/", views.contract_status, name="contract_status"),

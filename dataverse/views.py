@@ -575,10 +575,31 @@ def line_edit(request, pk=None, contract_pk=None):
         {"id": m.pk, "name": m.name, "milestone_date": m.milestone_date, "amount": m.amount, "tax": m.tax}
         for m in line.milestones.all()]) if line and line.billing_method == ContractLine.BillingMethod.FIXED_PRICE \
         else None
+    line_customers = list(line.line_customers.select_related("customer")) if line else []
+    customers_formset = SplitFormSet(prefix="customers", initial=[
+        {"customer": c.customer, "split_percent": c.split_percent, "is_rounding": c.is_rounding}
+        for c in line_customers]) if line else None
     return render(request, "dataverse/line_form.html", {
         "form": form, "line": line, "contract": contract, "milestones": milestone_formset,
+        "line_customers": line_customers, "customers": customers_formset,
         "title": line.name if line else _("New line of %(number)s") % {"number": contract.number},
         "editable": not contract.is_closed and request.user.has_perm("dataverse.change_contractline")})
+
+
+@require_POST
+@permission_required("dataverse.change_contractline", raise_exception=True)
+def line_customers(request, pk):
+    """Save a line's own customers and splits (none: the line bills by the contract's split)."""
+    line = get_object_or_404(ContractLine, pk=pk)
+    formset = SplitFormSet(request.POST, prefix="customers")
+    if not formset.is_valid():
+        messages.error(request, _("Check the customers: each needs a customer and a split %."))
+        return redirect("dataverse:line_edit", line.pk)
+    rows = [(f["customer"].pk, f["split_percent"], f["is_rounding"]) for f in formset.cleaned_data if f.get("customer")]
+    return run_action(request, lambda: contract_lines.set_contract_line_customers(line_id=line.pk, splits=rows,
+                                                                                  by=request.user),
+                      success=_("The line's customers are saved."), fallback=reverse("dataverse:line_edit",
+                                                                                      args=[line.pk]))
 
 
 @require_POST

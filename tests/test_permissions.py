@@ -110,6 +110,7 @@ ACTIONS = [
     ("dataverse:other_entries_recall", None, {PM}),
     ("dataverse:line_delete", "line", {PM}),
     ("dataverse:line_milestones", "line", {PM}),
+    ("dataverse:line_customers", "line", {PM}),
     ("dataverse:milestones_ready", None, {PM}),
     ("dataverse:milestones_not_ready", None, {PM}),
     ("dataverse:contract_update", "contract_pk", {PM}),
