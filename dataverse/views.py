@@ -58,6 +58,7 @@ from .services import (
 )
 from .tables import (
     ActualTable,
+    AwaitingApprovalTable,
     BacklogTable,
     ContractLineTable,
     ContractTable,
@@ -109,6 +110,7 @@ class ActualList(TablePage):
 
 class Backlog(TablePage):
     permission_required = "dataverse.manage_backlog"
+    template_name = "dataverse/backlog.html"
     table_class = BacklogTable
     queryset = selectors.backlog()
     filterset_fields = ["contract", "billing_status"]
@@ -119,6 +121,15 @@ class Backlog(TablePage):
         ("dataverse:backlog_ready", gettext_lazy("Mark ready to invoice"), "dataverse.manage_backlog"),
         ("dataverse:backlog_not_ready", gettext_lazy("Mark not ready"), "dataverse.manage_backlog"),
     )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Totals of what the filters show, summed when the page is read: always current (one query).
+        context["totals"] = selectors.backlog_totals(context["filter"].qs)
+        awaiting = AwaitingApprovalTable(selectors.awaiting_approval(), prefix="awaiting-")
+        RequestConfig(self.request, paginate={"per_page": 50, **LAZY_PAGES}).configure(awaiting)
+        context["awaiting"] = awaiting
+        return context
 
 
 class MilestoneBacklog(TablePage):
