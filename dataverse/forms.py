@@ -227,3 +227,16 @@ class NewContractForm(forms.Form):
         m = _models()
         self.fields["customer"].queryset = m.Customer.objects.all()
         self.fields["sales_price_list"].queryset = m.PriceList.objects.all()
+
+
+class ResourceRoleForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=100)
+
+
+class ResourceForm(forms.Form):
+    name = forms.CharField(label=_("Name"), max_length=200)
+    role = forms.ModelChoiceField(label=_("Default role"), queryset=None)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["role"].queryset = _models().ResourceRole.objects.order_by("name")

@@ -16,6 +16,8 @@ from .models import (
     Milestone,
     PriceList,
     ProjectContract,
+    Resource,
+    ResourceRole,
     TimeEntry,
     TransactionCategory,
     TransactionClass,
@@ -267,3 +269,21 @@ class PriceListTable(tables.Table):
     class Meta:
         model = PriceList
         fields = ("name", "currency", "role_count", "category_count")
+
+
+class ResourceRoleTable(tables.Table):
+    name = tables.Column(linkify=("dataverse:role_edit", [tables.A("pk")]))
+    resources = tables.Column(verbose_name=_("resources"), orderable=False)
+
+    class Meta:
+        model = ResourceRole
+        fields = ("name", "resources")
+
+
+class ResourceTable(tables.Table):
+    name = tables.Column(linkify=("dataverse:resource_edit", [tables.A("pk")]))
+    role = tables.Column(accessor="role__name", verbose_name=_("default role"))
+
+    class Meta:
+        model = Resource
+        fields = ("name", "role")

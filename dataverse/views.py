@@ -26,6 +26,8 @@ from .forms import (
     MilestoneFormSet,
     NewContractForm,
     PriceForm,
+    ResourceForm,
+    ResourceRoleForm,
     SplitFormSet,
     TransactionCategoryForm,
     milestone_rows,
@@ -40,6 +42,8 @@ from .models import (
     InvoiceSchedule,
     PriceList,
     ProjectContract,
+    Resource,
+    ResourceRole,
     RolePrice,
     TimeEntry,
     TransactionCategory,
@@ -55,6 +59,7 @@ from .services import (
     invoicing,
     masterdata,
     milestones,
+    resources,
 )
 from .tables import (
     ActualTable,
@@ -69,10 +74,17 @@ from .tables import (
     InvoiceTable,
     MilestoneBacklogTable,
     PriceListTable,
+    ResourceRoleTable,
+    ResourceTable,
     TimeEntryTable,
     TimeQueueTable,
     TransactionCategoryTable,
 )
+
+
+def split_rows(formset) -> list[tuple]:
+    """(customer id, split %, takes rounding) of the filled rows of a billing-split formset."""
+    return [(f["customer"].pk, f["split_percent"], f["is_rounding"]) for f in formset.cleaned_data if f.get("customer")]
 
 
 class WithNewLink:
@@ -380,6 +392,17 @@ def detail_delete(request, pk):
 
 @require_POST
 @permission_required("dataverse.create_proforma", raise_exception=True)
+def invoice_review(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    in_review = request.POST.get("to") == Invoice.Status.IN_REVIEW
+    return run_action(request, lambda: invoicing.set_in_review(invoice_id=invoice.pk, in_review=in_review,
+                                                               by=request.user),
+                      success=lambda inv: _("Invoice %(number)s is %(status)s.") % {
+                          "number": inv.number, "status": inv.get_status_display()}, fallback=invoice)
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
 def invoice_refresh(request, pk):
     invoice = get_object_or_404(Invoice, pk=pk)
     return run_action(request, lambda: drafts.refresh_invoice(invoice_id=invoice.pk, by=request.user),
@@ -412,8 +435,7 @@ def contract_detail(request, pk):
         if not request.user.has_perm("dataverse.change_projectcontract"):
             raise PermissionDenied
         if formset.is_valid():
-            rows = [(f["customer"].pk, f["split_percent"], f["is_rounding"])
-                    for f in formset.cleaned_data if f.get("customer")]
+            rows = split_rows(formset)
             try:
                 contracts.set_contract_customers(contract_id=contract.pk, splits=rows, by=request.user)
             except DomainError as error:
@@ -606,7 +628,7 @@ def line_customers(request, pk):
     if not formset.is_valid():
         messages.error(request, _("Check the customers: each needs a customer and a split %."))
         return redirect("dataverse:line_edit", line.pk)
-    rows = [(f["customer"].pk, f["split_percent"], f["is_rounding"]) for f in formset.cleaned_data if f.get("customer")]
+    rows = split_rows(formset)
     return run_action(request, lambda: contract_lines.set_contract_line_customers(line_id=line.pk, splits=rows,
                                                                                   by=request.user),
                       success=_("The line's customers are saved."), fallback=reverse("dataverse:line_edit",
@@ -742,3 +764,65 @@ def price_list_detail(request, pk):
         "role_prices": RolePrice.objects.filter(price_list=price_list).select_related("role").order_by("role__name"),
         "category_prices": CategoryPrice.objects.filter(price_list=price_list).select_related("category")
         .order_by("category__name")})
+
+
+class ResourceRoleList(WithNewLink, TablePage):
+    permission_required = "dataverse.view_resourcerole"
+    table_class = ResourceRoleTable
+    queryset = ResourceRole.objects.annotate(resources=Count("resource")).order_by("name")
+    filterset_fields = []
+    new_url_name, new_label = "dataverse:role_create", gettext_lazy("New role")
+    new_permission = "dataverse.change_resourcerole"
+    title = gettext_lazy("Resource roles")
+    intro = gettext_lazy("What time is priced and reported by; each role has a price on the cost and sales lists.")
+
+
+class ResourceList(WithNewLink, TablePage):
+    permission_required = "dataverse.view_resource"
+    table_class = ResourceTable
+    queryset = Resource.objects.select_related("role").order_by("name")
+    filterset_fields = ["role"]
+    new_url_name, new_label = "dataverse:resource_create", gettext_lazy("New resource")
+    new_permission = "dataverse.change_resource"
+    title = gettext_lazy("Bookable resources")
+    intro = gettext_lazy("The people who record time, each with the role their time is priced by by default.")
+
+
+def _master_form(request, *, form, permission, save, saved, title, back):
+    """Show a small master-data form; save it (POST) with the change permission."""
+    if request.method == "POST":
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, saved)
+                return redirect(back)
+    return render(request, "dataverse/form.html", {"form": form, "title": title, "back": reverse(back),
+                                                   "editable": request.user.has_perm(permission)})
+
+
+@permission_required("dataverse.view_resourcerole", raise_exception=True)
+def role_edit(request, pk=None):
+    role = get_object_or_404(ResourceRole, pk=pk) if pk else None
+    form = ResourceRoleForm(request.POST or None, initial={"name": role.name} if role else {})
+    return _master_form(
+        request, form=form, permission="dataverse.change_resourcerole",
+        save=lambda data: resources.save_resource_role(name=data["name"], role_id=role and role.pk, by=request.user),
+        saved=_("The role is saved."), title=role.name if role else _("New resource role"), back="dataverse:roles")
+
+
+@permission_required("dataverse.view_resource", raise_exception=True)
+def resource_edit(request, pk=None):
+    resource = get_object_or_404(Resource, pk=pk) if pk else None
+    form = ResourceForm(request.POST or None,
+                        initial={"name": resource.name, "role": resource.role_id} if resource else {})
+    return _master_form(
+        request, form=form, permission="dataverse.change_resource",
+        save=lambda data: resources.save_resource(name=data["name"], role_id=data["role"].pk,
+                                                  resource_id=resource and resource.pk, by=request.user),
+        saved=_("The resource is saved."), title=resource.name if resource else _("New bookable resource"),
+        back="dataverse:resources")

@@ -17,6 +17,8 @@ from dataverse.models import (
     InvoiceLineDetail,
     PriceList,
     ProjectContract,
+    Resource,
+    ResourceRole,
     TimeEntry,
     TransactionCategory,
 )
@@ -62,6 +64,12 @@ PAGES = [
     ("dataverse:categories", None, {PM}),
     ("dataverse:category_create", None, {PM}),
     ("dataverse:category_edit", "category", {PM}),
+    ("dataverse:roles", None, {PM}),
+    ("dataverse:role_create", None, {PM}),
+    ("dataverse:role_edit", "role", {PM}),
+    ("dataverse:resources", None, {PM}),
+    ("dataverse:resource_create", None, {PM}),
+    ("dataverse:resource_edit", "resource", {PM}),
     ("dataverse:price_lists", None, {PM}),
     ("dataverse:price_list_detail", "price_list", {PM}),
     ("finance:staging", None, {ACC, INT}),
@@ -100,6 +108,7 @@ ACTIONS = [
     ("dataverse:invoice_confirm", "draft", {PM}),
     ("dataverse:invoice_refresh", "draft", {PM}),
     ("dataverse:detail_add", "draft", {PM}),
+    ("dataverse:invoice_review", "draft", {PM}),
     ("dataverse:invoice_revise", "invoice", {PM}),
     ("dataverse:contracts_invoice", None, {PM}),
     ("dataverse:invoices_confirm", None, {PM}),
@@ -157,6 +166,8 @@ def objects(world, db):
         "journal": {"pk": IntegrationJournal.objects.first().pk}, **setup_records(),
         "line": {"pk": ProjectContract.objects.get(number="PC-1002").lines.get().pk},
         "category": {"pk": TransactionCategory.objects.get(name="Hotel").pk},
+        "role": {"pk": ResourceRole.objects.get(name="Consultant").pk},
+        "resource": {"pk": Resource.objects.order_by("pk").first().pk},
         "price_list": {"pk": PriceList.objects.get(name="USPM sales 2026").pk},
     }
 

@@ -280,15 +280,24 @@ class ContractLineCategory(Chargeability):
                                                name="one_rule_per_line_category")]
 
 
-class ContractCustomer(models.Model):
-    """A customer of a contract and its billing split (domain.md §3.1, BR-14). A contract with none
-    bills its own customer in full."""
+class BillingSplit(models.Model):
+    """A customer's share of what is billed (domain.md §3.1, BR-14): the split %, and whether the
+    rounding difference goes to it."""
 
-    contract = models.ForeignKey(ProjectContract, models.CASCADE, related_name="contract_customers")
     customer = models.ForeignKey(Customer, models.PROTECT, related_name="+", verbose_name=_("customer"))
     split_percent = models.DecimalField(_("billing split %"), max_digits=7, decimal_places=4)
     is_rounding = models.BooleanField(_("takes the rounding"), default=False)
     modified_on = ModifiedOnField()
+
+    class Meta:
+        abstract = True
+
+
+class ContractCustomer(BillingSplit):
+    """A customer of a contract and its billing split (domain.md §3.1, BR-14). A contract with none
+    bills its own customer in full."""
+
+    contract = models.ForeignKey(ProjectContract, models.CASCADE, related_name="contract_customers")
 
     class Meta:
         ordering = ["contract", "pk"]
@@ -303,16 +312,12 @@ class ContractCustomer(models.Model):
         ]
 
 
-class ContractLineCustomer(models.Model):
+class ContractLineCustomer(BillingSplit):
     """A customer of one contract line and its billing split: when a line has any, they split its
     unbilled sales and milestones instead of the contract's list (domain.md §3.1). Each is one of the
     contract's customers, so invoicing still makes one invoice per contract customer (D71)."""
 
     contract_line = models.ForeignKey(ContractLine, models.CASCADE, related_name="line_customers")
-    customer = models.ForeignKey(Customer, models.PROTECT, related_name="+", verbose_name=_("customer"))
-    split_percent = models.DecimalField(_("billing split %"), max_digits=7, decimal_places=4)
-    is_rounding = models.BooleanField(_("takes the rounding"), default=False)
-    modified_on = ModifiedOnField()
 
     class Meta:
         ordering = ["contract_line", "pk"]

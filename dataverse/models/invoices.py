@@ -90,6 +90,23 @@ class Invoice(models.Model):
         """The bulk confirmation's reason in words, in the reader's language."""
         return describe(self.bulk_reason, self.bulk_params or {})
 
+    def mark_in_review(self):
+        """Draft → In review (domain.md §4.1): still editable, flagged for a reviewer."""
+        self._move(self.Status.DRAFT, self.Status.IN_REVIEW)
+
+    def mark_draft(self):
+        """In review → Draft."""
+        self._move(self.Status.IN_REVIEW, self.Status.DRAFT)
+
+    def _move(self, source, target):
+        if self.status != source:
+            raise InvalidTransition(
+                _("Invoice %(number)s is %(status)s: only a %(source)s invoice can become %(target)s.")
+                % {"number": self.number, "status": self.get_status_display(),
+                   "source": self.Status(source).label, "target": self.Status(target).label})
+        self.status = target
+        self.save(update_fields=["status"])
+
     def mark_confirmed(self, *, by):
         if not self.is_editable:
             raise CodedTransition(Reason.NOT_EDITABLE, number=self.number, status=self.status)

@@ -38,6 +38,15 @@ def _editable_invoice(invoice_id) -> Invoice:
     return invoice
 
 
+def _check_price_tax_and_billing_type(price, tax, billing_type) -> None:
+    if price is None or price < 0:
+        raise DomainError(_("The price cannot be negative."))
+    if tax is None or tax < 0:
+        raise DomainError(_("The tax cannot be negative."))
+    if billing_type not in EDITABLE_BILLING_TYPES:
+        raise DomainError(_("%(type)s is not a billing type a detail can have.") % {"type": billing_type})
+
+
 @transaction.atomic
 def update_detail(*, detail_id: int, by, quantity: Decimal, price: Decimal, billing_type: str,
                   tax: Decimal = Decimal(0), description: str = "") -> InvoiceLineDetail:
@@ -49,12 +58,7 @@ def update_detail(*, detail_id: int, by, quantity: Decimal, price: Decimal, bill
     if quantity == 0 and not detail.is_correction:
         # Billing nothing would leave the work's WIP in finance for ever: take it off the invoice instead.
         raise DomainError(_("To bill none of it, remove the detail from the invoice: it goes back to the backlog."))
-    if price is None or price < 0:
-        raise DomainError(_("The price cannot be negative."))
-    if tax is None or tax < 0:
-        raise DomainError(_("The tax cannot be negative."))
-    if billing_type not in EDITABLE_BILLING_TYPES:
-        raise DomainError(_("%(type)s is not a billing type a detail can have.") % {"type": billing_type})
+    _check_price_tax_and_billing_type(price, tax, billing_type)
     if detail.is_correction and billing_type != detail.billing_type:
         raise DomainError(_("The billing type of a correction cannot be changed (fix 6006562)."))
     if detail.milestone_id and not detail.is_correction and (quantity, price) != (detail.quantity, detail.price):
@@ -129,12 +133,7 @@ def add_manual_detail(*, invoice_line_id: int, by, transaction_class: str, quant
                           % {"line": contract_line.name, "class": TransactionClass(transaction_class).label})
     if quantity is None or quantity <= 0:
         raise DomainError(_("The quantity must be more than zero."))
-    if price is None or price < 0:
-        raise DomainError(_("The price cannot be negative."))
-    if tax is None or tax < 0:
-        raise DomainError(_("The tax cannot be negative."))
-    if billing_type not in EDITABLE_BILLING_TYPES:
-        raise DomainError(_("%(type)s is not a billing type a detail can have.") % {"type": billing_type})
+    _check_price_tax_and_billing_type(price, tax, billing_type)
     if transaction_date is None:
         raise DomainError(_("Give the date of the work or cost."))
     role = category = None
