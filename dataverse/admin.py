@@ -146,6 +146,14 @@ class ContractCustomerAdmin(ReadOnlyAdmin):
     list_display = ["contract", "customer", "split_percent", "is_rounding"]
 
 
+@admin.register(models.ContractLineCustomer)
+class ContractLineCustomerAdmin(ReadOnlyAdmin):
+    """Read-only: a line's customers are set on its portal page, where the splits are checked."""
+
+    list_display = ["contract_line", "customer", "split_percent", "is_rounding"]
+    list_select_related = ["contract_line", "customer"]
+
+
 @admin.register(models.TransactionConnection)
 class TransactionConnectionAdmin(ReadOnlyAdmin):
     list_display = ["transaction1", "transaction1_role", "transaction2", "transaction2_role"]
