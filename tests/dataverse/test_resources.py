@@ -68,3 +68,16 @@ def test_it_lists_them_in_a_constant_number_of_queries(world, as_user):
         role = ResourceRole.objects.create(name=f"Role {i}")
         Resource.objects.create(name=f"Person {i}", role=role)
     assert {url: count(url) for url in before} == before
+
+
+def test_it_keeps_a_carried_name_read_only_in_the_admin_too(world, as_user):
+    from django.contrib.auth.models import User
+
+    client = as_user(User.objects.get(username="admin"))
+    consultant = ResourceRole.objects.get(name="Consultant")
+    url = reverse("admin:dataverse_resourcerole_change", args=[consultant.pk])
+    client.post(url, {"name": "Senior consultant"})
+    assert ResourceRole.objects.get(pk=consultant.pk).name == "Consultant"
+    tester = ResourceRole.objects.create(name="Tester")
+    response = client.post(reverse("admin:dataverse_resourcerole_change", args=[tester.pk]), {"name": "QA"})
+    assert response.status_code == 302 and ResourceRole.objects.get(pk=tester.pk).name == "QA"
