@@ -150,8 +150,9 @@ class BillingPlan:
         self.bill(unbilled, detail, invoices=unbilled)
 
     def correct_milestone(self, detail: InvoiceLineDetail) -> None:
-        """Credit a milestone's billed sale and bill what should finally stand, in full or in part:
-        whatever is credited is the milestone's to bill again (it goes back to Ready)."""
+        """Credit a billed sale with no unbilled sale behind it (a milestone's, or a detail added by hand
+        on an FP line) and bill what should finally stand, in full or in part: whatever a milestone has
+        credited is its to bill again (it goes back to Ready)."""
         billed = detail.corrected_billed
         self.reverse_billed(billed, detail)
         final = round_money(detail.quantity * detail.price, billed.currency)
@@ -196,7 +197,9 @@ def create_billing_actuals(*, invoice: Invoice) -> list[int]:
     for detail in details:
         if detail.is_correction:
             adjusted.append(detail.corrected_billed_id)
-            if detail.corrected_billed.milestone_id:
+            # A billed sale with no unbilled sale behind it (a milestone's, a detail added by hand on a
+            # fixed-price line) is credited and re-billed as a billed sale: an FP line has no unbilled sales.
+            if detail.corrected_billed.milestone_id or detail.corrected_billed.invoiced_actual_id is None:
                 plan.correct_milestone(detail)
             else:
                 plan.correct(detail)

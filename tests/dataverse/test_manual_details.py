@@ -224,3 +224,29 @@ def test_it_stops_an_fp_manual_detail_at_finance_which_has_nothing_to_invoice_it
     proposal = InvoiceProposal.objects.get(number=invoice.number)
     assert (proposal.status, proposal.import_code) == ("header_only", "unposted")
     assert [item["code"] for item in proposal.import_params["list"]] == ["missing_connection"]
+
+
+@pytest.mark.parametrize(("final", "billed_again"), [(D(0), []), (D(1), [(D(1), D(800))])])
+def test_it_credits_an_fp_manual_detail_without_making_unbilled_sales_on_the_fp_line(fp_line, draft, world, final,
+                                                                                      billed_again):
+    from dataverse.services import corrections
+
+    invoice, _line = draft
+    line = InvoiceLine.objects.get(invoice=invoice, contract_line=fp_line)
+    detail = add(line, world, transaction_class="fee", role_id=None, quantity=D(1), price=D(1200),
+                 category_id=TransactionCategory.objects.get(name="Setup fee").pk)
+    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    sale = Actual.objects.get(invoice_line_detail=detail)
+    corrective = corrections.revise_invoice(invoice_id=invoice.pk, by=world["pm"],
+                                            detail_ids=[detail.pk], into_invoice_id=None)
+    correction = InvoiceLineDetail.objects.get(invoice=corrective, corrected_billed=sale)
+    drafts.update_detail(detail_id=correction.pk, by=world["pm"], quantity=final, price=D(800),
+                         billing_type=BillingType.CHARGEABLE)
+    invoicing.confirm_proforma(invoice_id=corrective.pk, by=world["pm"])
+
+    made = Actual.objects.filter(invoice=corrective, contract_line=fp_line)
+    # Nothing goes back to a backlog an FP line does not have, nor is re-billed through one.
+    assert not Actual.objects.filter(contract_line=fp_line, transaction_type=TransactionType.UNBILLED_SALES).exists()
+    assert [(a.quantity, a.amount) for a in made.filter(quantity__lt=0)] == [(D(-1), D(-1200))]  # the credit
+    assert [(a.quantity, a.amount) for a in made.filter(quantity__gt=0)] == billed_again
+    assert Actual.objects.get(pk=sale.pk).adjustment_status == "adjusted"
