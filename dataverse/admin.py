@@ -5,12 +5,43 @@ from django.contrib import admin
 from projinv.admin import ReadOnlyAdmin, ReadOnlyWhenAdmin
 
 from . import models
-from .services import masterdata
+from .services import masterdata, resources
 
 
-@admin.register(models.Customer, models.ResourceRole, models.ProjectTask, models.Resource)
+@admin.register(models.Customer, models.ProjectTask)
 class MasterDataAdmin(admin.ModelAdmin):
     pass
+
+
+class NamedOnActualsAdmin(admin.ModelAdmin):
+    """Roles and resources: actuals carry their names to finance, so a name they carry is read-only
+    here as on the portal (D73); saved through the services, which check the same."""
+
+    carried_by = ""  # the Actual field that points to the model
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj and models.Actual.objects.filter(**{self.carried_by: obj}).exists():
+            return ["name"]
+        return []
+
+
+@admin.register(models.ResourceRole)
+class ResourceRoleAdmin(NamedOnActualsAdmin):
+    carried_by = "role"
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = resources.save_resource_role(name=obj.name, role_id=obj.pk if change else None,
+                                              by=request.user).pk
+
+
+@admin.register(models.Resource)
+class ResourceAdmin(NamedOnActualsAdmin):
+    carried_by = "resource"
+    list_display = ["name", "role"]
+
+    def save_model(self, request, obj, form, change):
+        obj.pk = resources.save_resource(name=obj.name, role_id=obj.role_id, resource_id=obj.pk if change else None,
+                                         by=request.user).pk
 
 
 @admin.register(models.Project)
@@ -144,6 +175,14 @@ class ActualAdmin(ReadOnlyAdmin):
 @admin.register(models.ContractCustomer)
 class ContractCustomerAdmin(ReadOnlyAdmin):
     list_display = ["contract", "customer", "split_percent", "is_rounding"]
+
+
+@admin.register(models.ContractLineCustomer)
+class ContractLineCustomerAdmin(ReadOnlyAdmin):
+    """Read-only: a line's customers are set on its portal page, where the splits are checked."""
+
+    list_display = ["contract_line", "customer", "split_percent", "is_rounding"]
+    list_select_related = ["contract_line", "customer"]
 
 
 @admin.register(models.TransactionConnection)

@@ -1,7 +1,7 @@
 """Reads that other parts of the system (the bridge, pages) rely on, as plain data."""
 
 from django.db import connection
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, CharField, DateField, Exists, F, OuterRef, Q, Subquery, Sum, Value, When
 from django.utils import timezone
 
 from .models import (
@@ -11,10 +11,15 @@ from .models import (
     BillingType,
     ContractCustomer,
     ContractLine,
+    Entry,
+    EntryStatus,
     Invoice,
+    InvoiceLineDetail,
+    InvoiceSchedule,
     Milestone,
     Project,
     ProjectContract,
+    TimeEntry,
     TransactionCategory,
     TransactionType,
 )
@@ -115,25 +120,69 @@ class NotBillable:
     NOT_CHARGEABLE = "not_chargeable"
     ON_DRAFT = "on_draft"
     NOT_READY = "not_ready"
+    OUTSIDE_CUTOFF = "outside_cutoff"
+    NOT_APPROVED = "not_approved"
+
+
+def next_run_date(line_ref: str):
+    """The run date of the contract line's next scheduled run: its earliest row not run yet (the job
+    runs every row due up to today, so a row still Not run is the next one whatever its date)."""
+    return Subquery(InvoiceSchedule.objects.filter(contract_line=OuterRef(line_ref),
+                                                   run_status=InvoiceSchedule.RunStatus.NOT_RUN)
+                    .order_by("run_date").values("run_date")[:1], output_field=DateField())
 
 
 def backlog():
-    """Unbilled sales not yet invoiced, each with why it cannot be billed now ('' when it can)."""
+    """Unbilled sales not yet invoiced, each with why it cannot be billed now ('' when it can).
+
+    Ready sales dated after the cut-off of their line's next scheduled run (run date − 1, domain.md
+    §2.5) say so: that run will not take them (D72). A line with no schedule is billed by hand."""
     return (
         Actual.objects.filter(transaction_type=TransactionType.UNBILLED_SALES, skip_sync=False)
         .filter(Q(billing_status__in=[BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE,
                                       BillingStatus.CUSTOMER_INVOICE_CREATED])
                 | Q(adjustment_status=AdjustmentStatus.ADJUSTED))
+        .annotate(next_run_date=next_run_date("contract_line_id"))
         .annotate(not_billable=Case(
             When(~Q(contract__status=ProjectContract.Status.ACTIVE), then=Value(NotBillable.CONTRACT_NOT_ACTIVE)),
             When(~Q(adjustment_status=AdjustmentStatus.NONE), then=Value(NotBillable.ADJUSTED)),
             When(~Q(billing_type=BillingType.CHARGEABLE), then=Value(NotBillable.NOT_CHARGEABLE)),
             When(billing_status=BillingStatus.CUSTOMER_INVOICE_CREATED, then=Value(NotBillable.ON_DRAFT)),
             When(billing_status=BillingStatus.UNBILLED_SALES_CREATED, then=Value(NotBillable.NOT_READY)),
+            When(transaction_date__gte=F("next_run_date"), then=Value(NotBillable.OUTSIDE_CUTOFF)),
             default=Value(""),
         ))
         .select_related("contract", "resource", "invoice")
     )
+
+
+def backlog_totals(rows) -> list[dict]:
+    """Per currency: the amount of the backlog rows and what of it is Ready to invoice, summed when
+    read (one grouped query on plain columns: no per-row reason is computed for the whole backlog)."""
+    return list(rows.order_by().values("currency").annotate(
+        total=Sum("amount"),
+        ready=Sum("amount", filter=Q(billing_status=BillingStatus.READY_TO_INVOICE,
+                                     adjustment_status=AdjustmentStatus.NONE)),
+    ).order_by("currency"))
+
+
+def _has_tm_line(project_ref="project_id"):
+    return Exists(ContractLine.objects.filter(project_id=OuterRef(project_ref),
+                                              billing_method=ContractLine.BillingMethod.TIME_AND_MATERIAL))
+
+
+def awaiting_approval():
+    """Submitted time, expense, material and fee entries of projects a T&M line bills: work that is
+    not in the backlog yet because nobody approved it (D72). One query, rows as dicts."""
+    # The same columns in the same order on both sides of the union (names no field of either has).
+    time = (TimeEntry.objects.filter(_has_tm_line(), status=EntryStatus.SUBMITTED)
+            .values("pk", "date", "description", project_number=F("project__number"),
+                    entry_class=Value("time", output_field=CharField()), entry_quantity=F("hours"),
+                    who=F("resource__name")))
+    other = (Entry.objects.filter(_has_tm_line(), status=EntryStatus.SUBMITTED)
+             .values("pk", "date", "description", project_number=F("project__number"),
+                     entry_class=F("transaction_class"), entry_quantity=F("quantity"), who=F("category__name")))
+    return time.union(other, all=True).order_by("date", "pk")
 
 
 # --- Master data as the master-data maps read it (contract.md; domain.md §2.1, §3.3) -----------
@@ -226,11 +275,18 @@ def milestone_backlog():
     return (
         Milestone.objects.filter(invoice_status__in=[Milestone.InvoiceStatus.NOT_READY, Milestone.InvoiceStatus.READY,
                                                      Milestone.InvoiceStatus.CUSTOMER_INVOICE_CREATED])
+        # The draft it is on, to name it (a split milestone may be on one draft per customer: the first).
+        .annotate(draft_number=Subquery(
+            InvoiceLineDetail.objects.filter(milestone=OuterRef("pk"), invoice__status__in=Invoice.EDITABLE)
+            .order_by("invoice__number").values("invoice__number")[:1]),
+            next_run_date=next_run_date("contract_line_id"))
         .annotate(not_billable=Case(
             When(~Q(contract_line__contract__status=ProjectContract.Status.ACTIVE),
                  then=Value(NotBillable.CONTRACT_NOT_ACTIVE)),
             When(invoice_status=Milestone.InvoiceStatus.CUSTOMER_INVOICE_CREATED, then=Value(NotBillable.ON_DRAFT)),
             When(invoice_status=Milestone.InvoiceStatus.NOT_READY, then=Value(NotBillable.NOT_READY)),
+            # A scheduled run takes Ready milestones dated up to its run date (D67).
+            When(milestone_date__gt=F("next_run_date"), then=Value(NotBillable.OUTSIDE_CUTOFF)),
             default=Value(""),
         ))
         .select_related("contract_line__contract")

@@ -1,4 +1,7 @@
+from datetime import timedelta
+
 import django_tables2 as tables
+from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
 from projinv.columns import MoneyColumn, QuantityColumn, RateColumn
@@ -13,8 +16,11 @@ from .models import (
     Milestone,
     PriceList,
     ProjectContract,
+    Resource,
+    ResourceRole,
     TimeEntry,
     TransactionCategory,
+    TransactionClass,
 )
 from .selectors import NotBillable
 
@@ -23,7 +29,14 @@ REASONS = {
     NotBillable.ADJUSTED: _("No: adjusted (superseded by a correction)"),
     NotBillable.NOT_CHARGEABLE: _("No: not chargeable"),
     NotBillable.NOT_READY: _("No: not marked ready to invoice"),
+    NotBillable.NOT_APPROVED: _("No: not approved yet"),
 }
+
+
+def outside_cutoff(record, dated) -> str:
+    """The reason of a row its line's next scheduled run will not take (domain.md §2.5)."""
+    return _("No: outside the invoice cut-off (the run of %(run)s takes what is dated up to %(cutoff)s)") % {
+        "run": date_format(record.next_run_date), "cutoff": date_format(dated)}
 
 
 class TimeEntryTable(tables.Table):
@@ -76,7 +89,27 @@ class BacklogTable(tables.Table):
             return _("Yes")
         if value == NotBillable.ON_DRAFT:
             return _("No: already on draft %(number)s") % {"number": record.invoice.number if record.invoice else "?"}
+        if value == NotBillable.OUTSIDE_CUTOFF:
+            return outside_cutoff(record, record.next_run_date - timedelta(days=1))
         return REASONS[value]
+
+
+class AwaitingApprovalTable(tables.Table):
+    """Submitted entries nobody approved yet: not in the backlog, and why (D72)."""
+
+    date = tables.DateColumn(verbose_name=_("date"))
+    project_number = tables.Column(verbose_name=_("project"))
+    entry_class = tables.Column(verbose_name=_("class"))
+    who = tables.Column(verbose_name=_("resource or category"))
+    entry_quantity = QuantityColumn(verbose_name=_("quantity"))
+    description = tables.Column(verbose_name=_("description"))
+    not_billable = tables.Column(verbose_name=_("can it be billed?"), empty_values=(), orderable=False)
+
+    def render_entry_class(self, value):
+        return TransactionClass(value).label
+
+    def render_not_billable(self, value, record):
+        return REASONS[NotBillable.NOT_APPROVED]
 
 
 class MilestoneBacklogTable(tables.Table):
@@ -95,7 +128,9 @@ class MilestoneBacklogTable(tables.Table):
         if not value:
             return _("Yes")
         if value == NotBillable.ON_DRAFT:
-            return _("No: already on a draft invoice")
+            return _("No: already on draft %(number)s") % {"number": record.draft_number or "?"}
+        if value == NotBillable.OUTSIDE_CUTOFF:
+            return outside_cutoff(record, record.next_run_date)
         return REASONS[value]
 
 
@@ -234,3 +269,21 @@ class PriceListTable(tables.Table):
     class Meta:
         model = PriceList
         fields = ("name", "currency", "role_count", "category_count")
+
+
+class ResourceRoleTable(tables.Table):
+    name = tables.Column(linkify=("dataverse:role_edit", [tables.A("pk")]))
+    resources = tables.Column(verbose_name=_("resources"), orderable=False)
+
+    class Meta:
+        model = ResourceRole
+        fields = ("name", "resources")
+
+
+class ResourceTable(tables.Table):
+    name = tables.Column(linkify=("dataverse:resource_edit", [tables.A("pk")]))
+    role = tables.Column(accessor="role__name", verbose_name=_("default role"))
+
+    class Meta:
+        model = Resource
+        fields = ("name", "role")

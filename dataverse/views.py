@@ -22,9 +22,12 @@ from .forms import (
     ContractLineForm,
     DetailForm,
     EntryForm,
+    ManualDetailForm,
     MilestoneFormSet,
     NewContractForm,
     PriceForm,
+    ResourceForm,
+    ResourceRoleForm,
     SplitFormSet,
     TransactionCategoryForm,
     milestone_rows,
@@ -39,6 +42,8 @@ from .models import (
     InvoiceSchedule,
     PriceList,
     ProjectContract,
+    Resource,
+    ResourceRole,
     RolePrice,
     TimeEntry,
     TransactionCategory,
@@ -54,9 +59,11 @@ from .services import (
     invoicing,
     masterdata,
     milestones,
+    resources,
 )
 from .tables import (
     ActualTable,
+    AwaitingApprovalTable,
     BacklogTable,
     ContractLineTable,
     ContractTable,
@@ -67,10 +74,17 @@ from .tables import (
     InvoiceTable,
     MilestoneBacklogTable,
     PriceListTable,
+    ResourceRoleTable,
+    ResourceTable,
     TimeEntryTable,
     TimeQueueTable,
     TransactionCategoryTable,
 )
+
+
+def split_rows(formset) -> list[tuple]:
+    """(customer id, split %, takes rounding) of the filled rows of a billing-split formset."""
+    return [(f["customer"].pk, f["split_percent"], f["is_rounding"]) for f in formset.cleaned_data if f.get("customer")]
 
 
 class WithNewLink:
@@ -108,6 +122,7 @@ class ActualList(TablePage):
 
 class Backlog(TablePage):
     permission_required = "dataverse.manage_backlog"
+    template_name = "dataverse/backlog.html"
     table_class = BacklogTable
     queryset = selectors.backlog()
     filterset_fields = ["contract", "billing_status"]
@@ -118,6 +133,15 @@ class Backlog(TablePage):
         ("dataverse:backlog_ready", gettext_lazy("Mark ready to invoice"), "dataverse.manage_backlog"),
         ("dataverse:backlog_not_ready", gettext_lazy("Mark not ready"), "dataverse.manage_backlog"),
     )
+
+    def get_context_data(self, **kwargs):
+        context = super().get_context_data(**kwargs)
+        # Totals of what the filters show, summed when the page is read: always current (one query).
+        context["totals"] = selectors.backlog_totals(context["filter"].qs)
+        awaiting = AwaitingApprovalTable(selectors.awaiting_approval(), prefix="awaiting-")
+        RequestConfig(self.request, paginate={"per_page": 50, **LAZY_PAGES}).configure(awaiting)
+        context["awaiting"] = awaiting
+        return context
 
 
 class MilestoneBacklog(TablePage):
@@ -215,9 +239,11 @@ def invoice_detail(request, pk):
         "dataverse.create_proforma")
     drafts_to_add_to = (Invoice.objects.filter(contract=invoice.contract, customer=invoice.customer,
                                                status__in=Invoice.EDITABLE).order_by("-pk") if revisable else [])
+    add_form = (ManualDetailForm(invoice=invoice, initial={"transaction_date": invoice.invoice_date})
+                if invoice.is_editable and request.user.has_perm("dataverse.create_proforma") else None)
     return render(request, "dataverse/invoice_detail.html", {
         "invoice": invoice, "lines": lines, "details": details, "title": invoice.number, "revisable": revisable,
-        "drafts_to_add_to": drafts_to_add_to})
+        "drafts_to_add_to": drafts_to_add_to, "add_form": add_form})
 
 
 @require_POST
@@ -339,11 +365,40 @@ def detail_edit(request, pk):
 
 @require_POST
 @permission_required("dataverse.create_proforma", raise_exception=True)
+def detail_add(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    form = ManualDetailForm(request.POST, invoice=invoice)
+    if not form.is_valid():
+        messages.error(request, " ".join(str(e) for errors in form.errors.values() for e in errors))
+        return redirect(invoice)
+    data = form.cleaned_data
+    return run_action(request, lambda: drafts.add_manual_detail(
+        invoice_line_id=data["invoice_line"].pk, by=request.user, transaction_class=data["transaction_class"],
+        quantity=data["quantity"], price=data["price"], billing_type=data["billing_type"],
+        transaction_date=data["transaction_date"], role_id=data["role"] and data["role"].pk,
+        category_id=data["category"] and data["category"].pk, tax=data["tax"] or Decimal(0),
+        description=data["description"]),
+        success=_("The detail is added; its actuals are made when the invoice is confirmed."), fallback=invoice)
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
 def detail_delete(request, pk):
     detail = get_object_or_404(InvoiceLineDetail.objects.select_related("invoice"), pk=pk)
     return run_action(request, lambda: drafts.delete_detail(detail_id=detail.pk, by=request.user),
                       success=_("The detail is off the invoice; its actual is back in the backlog."),
                       fallback=detail.invoice)
+
+
+@require_POST
+@permission_required("dataverse.create_proforma", raise_exception=True)
+def invoice_review(request, pk):
+    invoice = get_object_or_404(Invoice, pk=pk)
+    in_review = request.POST.get("to") == Invoice.Status.IN_REVIEW
+    return run_action(request, lambda: invoicing.set_in_review(invoice_id=invoice.pk, in_review=in_review,
+                                                               by=request.user),
+                      success=lambda inv: _("Invoice %(number)s is %(status)s.") % {
+                          "number": inv.number, "status": inv.get_status_display()}, fallback=invoice)
 
 
 @require_POST
@@ -380,8 +435,7 @@ def contract_detail(request, pk):
         if not request.user.has_perm("dataverse.change_projectcontract"):
             raise PermissionDenied
         if formset.is_valid():
-            rows = [(f["customer"].pk, f["split_percent"], f["is_rounding"])
-                    for f in formset.cleaned_data if f.get("customer")]
+            rows = split_rows(formset)
             try:
                 contracts.set_contract_customers(contract_id=contract.pk, splits=rows, by=request.user)
             except DomainError as error:
@@ -554,10 +608,31 @@ def line_edit(request, pk=None, contract_pk=None):
         {"id": m.pk, "name": m.name, "milestone_date": m.milestone_date, "amount": m.amount, "tax": m.tax}
         for m in line.milestones.all()]) if line and line.billing_method == ContractLine.BillingMethod.FIXED_PRICE \
         else None
+    line_customers = list(line.line_customers.select_related("customer")) if line else []
+    customers_formset = SplitFormSet(prefix="customers", initial=[
+        {"customer": c.customer, "split_percent": c.split_percent, "is_rounding": c.is_rounding}
+        for c in line_customers]) if line else None
     return render(request, "dataverse/line_form.html", {
         "form": form, "line": line, "contract": contract, "milestones": milestone_formset,
+        "line_customers": line_customers, "customers": customers_formset,
         "title": line.name if line else _("New line of %(number)s") % {"number": contract.number},
         "editable": not contract.is_closed and request.user.has_perm("dataverse.change_contractline")})
+
+
+@require_POST
+@permission_required("dataverse.change_contractline", raise_exception=True)
+def line_customers(request, pk):
+    """Save a line's own customers and splits (none: the line bills by the contract's split)."""
+    line = get_object_or_404(ContractLine, pk=pk)
+    formset = SplitFormSet(request.POST, prefix="customers")
+    if not formset.is_valid():
+        messages.error(request, _("Check the customers: each needs a customer and a split %."))
+        return redirect("dataverse:line_edit", line.pk)
+    rows = split_rows(formset)
+    return run_action(request, lambda: contract_lines.set_contract_line_customers(line_id=line.pk, splits=rows,
+                                                                                  by=request.user),
+                      success=_("The line's customers are saved."), fallback=reverse("dataverse:line_edit",
+                                                                                      args=[line.pk]))
 
 
 @require_POST
@@ -689,3 +764,65 @@ def price_list_detail(request, pk):
         "role_prices": RolePrice.objects.filter(price_list=price_list).select_related("role").order_by("role__name"),
         "category_prices": CategoryPrice.objects.filter(price_list=price_list).select_related("category")
         .order_by("category__name")})
+
+
+class ResourceRoleList(WithNewLink, TablePage):
+    permission_required = "dataverse.view_resourcerole"
+    table_class = ResourceRoleTable
+    queryset = ResourceRole.objects.annotate(resources=Count("resource")).order_by("name")
+    filterset_fields = []
+    new_url_name, new_label = "dataverse:role_create", gettext_lazy("New role")
+    new_permission = "dataverse.change_resourcerole"
+    title = gettext_lazy("Resource roles")
+    intro = gettext_lazy("What time is priced and reported by; each role has a price on the cost and sales lists.")
+
+
+class ResourceList(WithNewLink, TablePage):
+    permission_required = "dataverse.view_resource"
+    table_class = ResourceTable
+    queryset = Resource.objects.select_related("role").order_by("name")
+    filterset_fields = ["role"]
+    new_url_name, new_label = "dataverse:resource_create", gettext_lazy("New resource")
+    new_permission = "dataverse.change_resource"
+    title = gettext_lazy("Bookable resources")
+    intro = gettext_lazy("The people who record time, each with the role their time is priced by by default.")
+
+
+def _master_form(request, *, form, permission, save, saved, title, back):
+    """Show a small master-data form; save it (POST) with the change permission."""
+    if request.method == "POST":
+        if not request.user.has_perm(permission):
+            raise PermissionDenied
+        if form.is_valid():
+            try:
+                save(form.cleaned_data)
+            except DomainError as error:
+                form.add_error(None, str(error))
+            else:
+                messages.success(request, saved)
+                return redirect(back)
+    return render(request, "dataverse/form.html", {"form": form, "title": title, "back": reverse(back),
+                                                   "editable": request.user.has_perm(permission)})
+
+
+@permission_required("dataverse.view_resourcerole", raise_exception=True)
+def role_edit(request, pk=None):
+    role = get_object_or_404(ResourceRole, pk=pk) if pk else None
+    form = ResourceRoleForm(request.POST or None, initial={"name": role.name} if role else {})
+    return _master_form(
+        request, form=form, permission="dataverse.change_resourcerole",
+        save=lambda data: resources.save_resource_role(name=data["name"], role_id=role and role.pk, by=request.user),
+        saved=_("The role is saved."), title=role.name if role else _("New resource role"), back="dataverse:roles")
+
+
+@permission_required("dataverse.view_resource", raise_exception=True)
+def resource_edit(request, pk=None):
+    resource = get_object_or_404(Resource, pk=pk) if pk else None
+    form = ResourceForm(request.POST or None,
+                        initial={"name": resource.name, "role": resource.role_id} if resource else {})
+    return _master_form(
+        request, form=form, permission="dataverse.change_resource",
+        save=lambda data: resources.save_resource(name=data["name"], role_id=data["role"].pk,
+                                                  resource_id=resource and resource.pk, by=request.user),
+        saved=_("The resource is saved."), title=resource.name if resource else _("New bookable resource"),
+        back="dataverse:resources")

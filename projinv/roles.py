@@ -8,7 +8,7 @@ INTEGRATION_ADMIN = "Integration admin"
 _DATAVERSE_VIEW = [
     f"dataverse.view_{m}"
     for m in ("customer", "projectcontract", "contractline", "project", "timeentry", "actual", "invoice", "entry",
-              "transactioncategory", "pricelist")
+              "transactioncategory", "pricelist", "resourcerole", "resource")
 ]
 _FINANCE_VIEW = [
     f"finance.view_{m}"
@@ -50,6 +50,8 @@ ROLES: dict[str, list[str]] = {
         "dataverse.change_contractline",
         "dataverse.change_transactioncategory",
         "dataverse.change_pricelist",
+        "dataverse.change_resourcerole",
+        "dataverse.change_resource",
         "dataverse.approve_timeentry",
         "dataverse.manage_backlog",
         "dataverse.create_proforma",

@@ -12,6 +12,7 @@ from .contracts import (
     ContractCustomer,
     ContractLine,
     ContractLineCategory,
+    ContractLineCustomer,
     ContractLineRole,
     ContractLineTask,
     Customer,
@@ -34,6 +35,6 @@ __all__ = [
     "TransactionType", "ContractCustomer", "ContractLine", "Customer", "InvoiceSchedule", "PriceList", "Project",
     "ProjectContract", "ProjectTask",
     "Resource", "ResourceRole", "RolePrice", "TimeEntry", "Entry", "EntryStatus", "TransactionCategory",
-    "CategoryPrice", "ContractLineTask", "ContractLineRole", "ContractLineCategory", "Invoice", "InvoiceLine",
-    "InvoiceLineDetail", "Milestone",
+    "CategoryPrice", "ContractLineTask", "ContractLineCustomer", "ContractLineRole", "ContractLineCategory", "Invoice",
+    "InvoiceLine", "InvoiceLineDetail", "Milestone",
 ]

@@ -280,15 +280,24 @@ class ContractLineCategory(Chargeability):
                                                name="one_rule_per_line_category")]
 
 
-class ContractCustomer(models.Model):
-    """A customer of a contract and its billing split (domain.md §3.1, BR-14). A contract with none
-    bills its own customer in full."""
+class BillingSplit(models.Model):
+    """A customer's share of what is billed (domain.md §3.1, BR-14): the split %, and whether the
+    rounding difference goes to it."""
 
-    contract = models.ForeignKey(ProjectContract, models.CASCADE, related_name="contract_customers")
     customer = models.ForeignKey(Customer, models.PROTECT, related_name="+", verbose_name=_("customer"))
     split_percent = models.DecimalField(_("billing split %"), max_digits=7, decimal_places=4)
     is_rounding = models.BooleanField(_("takes the rounding"), default=False)
     modified_on = ModifiedOnField()
+
+    class Meta:
+        abstract = True
+
+
+class ContractCustomer(BillingSplit):
+    """A customer of a contract and its billing split (domain.md §3.1, BR-14). A contract with none
+    bills its own customer in full."""
+
+    contract = models.ForeignKey(ProjectContract, models.CASCADE, related_name="contract_customers")
 
     class Meta:
         ordering = ["contract", "pk"]
@@ -300,6 +309,26 @@ class ContractCustomer(models.Model):
                                     name="one_rounding_customer_per_contract"),
             models.CheckConstraint(condition=models.Q(split_percent__gt=0, split_percent__lte=100),
                                    name="split_between_0_and_100"),
+        ]
+
+
+class ContractLineCustomer(BillingSplit):
+    """A customer of one contract line and its billing split: when a line has any, they split its
+    unbilled sales and milestones instead of the contract's list (domain.md §3.1). Each is one of the
+    contract's customers, so invoicing still makes one invoice per contract customer (D71)."""
+
+    contract_line = models.ForeignKey(ContractLine, models.CASCADE, related_name="line_customers")
+
+    class Meta:
+        ordering = ["contract_line", "pk"]
+        verbose_name = _("contract line customer")
+        verbose_name_plural = _("contract line customers")
+        constraints = [
+            models.UniqueConstraint(fields=["contract_line", "customer"], name="one_split_per_line_customer"),
+            models.UniqueConstraint(fields=["contract_line"], condition=models.Q(is_rounding=True),
+                                    name="one_rounding_customer_per_line"),
+            models.CheckConstraint(condition=models.Q(split_percent__gt=0, split_percent__lte=100),
+                                   name="line_split_between_0_and_100"),
         ]
 
 

@@ -90,6 +90,23 @@ class Invoice(models.Model):
         """The bulk confirmation's reason in words, in the reader's language."""
         return describe(self.bulk_reason, self.bulk_params or {})
 
+    def mark_in_review(self):
+        """Draft → In review (domain.md §4.1): still editable, flagged for a reviewer."""
+        self._move(self.Status.DRAFT, self.Status.IN_REVIEW)
+
+    def mark_draft(self):
+        """In review → Draft."""
+        self._move(self.Status.IN_REVIEW, self.Status.DRAFT)
+
+    def _move(self, source, target):
+        if self.status != source:
+            raise InvalidTransition(
+                _("Invoice %(number)s is %(status)s: only a %(source)s invoice can become %(target)s.")
+                % {"number": self.number, "status": self.get_status_display(),
+                   "source": self.Status(source).label, "target": self.Status(target).label})
+        self.status = target
+        self.save(update_fields=["status"])
+
     def mark_confirmed(self, *, by):
         if not self.is_editable:
             raise CodedTransition(Reason.NOT_EDITABLE, number=self.number, status=self.status)
@@ -143,6 +160,13 @@ class InvoiceLineDetail(models.Model):
                                   related_name="details", verbose_name=_("milestone"))
     transaction_class = models.CharField(_("class"), max_length=20, choices=TransactionClass.choices)
     billing_type = models.CharField(_("billing type"), max_length=20, choices=BillingType.choices)
+    # A detail added by hand on the draft (domain.md §2.6) has no actual until confirmation: what its
+    # actuals need beyond the line (the role of time, the category of the rest) is kept here.
+    role = models.ForeignKey("dataverse.ResourceRole", models.PROTECT, null=True, blank=True, related_name="+",
+                             verbose_name=_("role"))
+    transaction_category = models.ForeignKey("dataverse.TransactionCategory", models.PROTECT, null=True,
+                                             blank=True, related_name="+", verbose_name=_("category"))
+    unit = models.CharField(_("unit"), max_length=10, blank=True, default="")
     transaction_date = models.DateField(_("date"))
     description = models.CharField(_("description"), max_length=500, blank=True)
     quantity = models.DecimalField(_("quantity"), max_digits=14, decimal_places=4)
@@ -172,3 +196,8 @@ class InvoiceLineDetail(models.Model):
     @property
     def is_correction(self) -> bool:
         return self.corrected_billed_id is not None
+
+    @property
+    def is_manual(self) -> bool:
+        """Added by hand on the draft: backed by neither an actual, a milestone nor a billed sale."""
+        return self.actual_id is None and self.milestone_id is None and self.corrected_billed_id is None

@@ -11,6 +11,8 @@ Reversals and replacement unbilled sales never go to finance (decision D20, doma
 finance has the original unbilled sale posted as WIP, every billed sale names that original as the
 transaction it invoices, and posting the invoice reverses the original's WIP in full.
 
+A detail added by hand on the draft has no actual yet: see `BillingPlan.bill_manual`.
+
 A correction detail (domain.md §2.10) credits a billed sale: the billed sale is Adjusted and a
 billed-sales reversal is created (it goes to finance as a credit line); what should finally stand is
 re-billed through a new unbilled sale; a credited remainder returns to the backlog as a new unbilled
@@ -127,9 +129,30 @@ class BillingPlan:
                          billing_type=detail.billing_type, quantity=detail.quantity, price=detail.price,
                          amount=detail.amount)
 
+    def bill_manual(self, detail: InvoiceLineDetail) -> None:
+        """A detail added by hand (domain.md §2.7): on a T&M line an unbilled sale, its reversal and a
+        billed sale, all for the detail's amount; on an FP line a billed sale only (D70).
+
+        The new unbilled sale goes to finance (skip sync off): finance never had WIP for this work, so
+        it journalizes the sale and the billed sale is invoiced on it, like a re-billed correction (D23)."""
+        line = detail.invoice_line.contract_line
+        like = Actual(transaction_class=detail.transaction_class, project_id=line.project_id, role_id=detail.role_id,
+                      customer_id=self.invoice.customer_id, contract_id=self.invoice.contract_id,
+                      contract_line_id=line.pk, transaction_category_id=detail.transaction_category_id,
+                      transaction_date=detail.transaction_date, currency=detail.currency, unit=detail.unit or "hour")
+        values = {"billing_type": detail.billing_type, "quantity": detail.quantity, "price": detail.price,
+                  "amount": detail.amount}
+        if line.billing_method == line.BillingMethod.FIXED_PRICE:
+            self._new(like, detail, transaction_type=TransactionType.BILLED_SALES, **values)
+            return
+        unbilled = self._new(like, detail, transaction_type=TransactionType.UNBILLED_SALES, **values)
+        self.reverse(unbilled, detail)
+        self.bill(unbilled, detail, invoices=unbilled)
+
     def correct_milestone(self, detail: InvoiceLineDetail) -> None:
-        """Credit a milestone's billed sale and bill what should finally stand, in full or in part:
-        whatever is credited is the milestone's to bill again (it goes back to Ready)."""
+        """Credit a billed sale with no unbilled sale behind it (a milestone's, or a detail added by hand
+        on an FP line) and bill what should finally stand, in full or in part: whatever a milestone has
+        credited is its to bill again (it goes back to Ready)."""
         billed = detail.corrected_billed
         self.reverse_billed(billed, detail)
         final = round_money(detail.quantity * detail.price, billed.currency)
@@ -174,13 +197,18 @@ def create_billing_actuals(*, invoice: Invoice) -> list[int]:
     for detail in details:
         if detail.is_correction:
             adjusted.append(detail.corrected_billed_id)
-            if detail.corrected_billed.milestone_id:
+            # A billed sale with no unbilled sale behind it (a milestone's, a detail added by hand on a
+            # fixed-price line) is credited and re-billed as a billed sale: an FP line has no unbilled sales.
+            if detail.corrected_billed.milestone_id or detail.corrected_billed.invoiced_actual_id is None:
                 plan.correct_milestone(detail)
             else:
                 plan.correct(detail)
             continue
         if detail.milestone_id:
             plan.bill_milestone(detail)
+            continue
+        if detail.is_manual:
+            plan.bill_manual(detail)
             continue
         original = detail.actual
         if unchanged(detail, original):

@@ -18,14 +18,17 @@ from ..models import (
     BillingType,
     ContractLine,
     ContractLineCategory,
+    ContractLineCustomer,
     ContractLineRole,
     ContractLineTask,
+    Customer,
     InvoiceLine,
     ProjectContract,
     ProjectTask,
     TransactionCategory,
+    TransactionType,
 )
-from .contracts import locked_contract
+from .contracts import check_splits, contract_customer_ids, locked_contract
 from .masterdata import announce
 
 Included = ContractLine.IncludedTasks
@@ -101,6 +104,33 @@ def delete_contract_line(*, line_id: int, by) -> None:
     rows = selectors.as_deleted(selectors.contract_line_rows([line.pk]), at=timezone.now())
     line.delete()
     announce(selectors.CONTRACT_LINES, rows)
+
+
+@transaction.atomic
+def set_contract_line_customers(*, line_id: int, splits: list[tuple[int, Decimal, bool]], by) -> None:
+    """Give a line its own customers, as (customer id, split %, takes rounding) triples; none: the
+    line bills by the contract's split again (domain.md §3.1, BR-14, D71).
+
+    Each must be a customer of the contract (invoices are per contract customer). Like the contract's,
+    they are fixed once the line has unbilled sales: the split of past actuals would not match.
+    """
+    line = ContractLine.objects.select_related("contract").get(pk=line_id)
+    contract = locked_contract(line.contract_id)
+    if splits:
+        check_splits(splits)
+        allowed = contract_customer_ids(contract)
+        if outsiders := [customer for customer, *_rest in splits if customer not in allowed]:
+            names = ", ".join(str(c) for c in Customer.objects.filter(pk__in=outsiders).order_by("number"))
+            raise DomainError(_("%(customers)s is not a customer of contract %(number)s: add it to the contract "
+                                "first.") % {"customers": names, "number": contract.number})
+    if Actual.objects.filter(contract_line=line).exclude(transaction_type=TransactionType.COST).exists():
+        raise DomainError(_("Line %(name)s already has actuals: its customers can no longer change.")
+                          % {"name": line.name})
+    ContractLineCustomer.objects.filter(contract_line=line).delete()
+    ContractLineCustomer.objects.bulk_create(
+        ContractLineCustomer(contract_line=line, customer_id=customer, split_percent=split, is_rounding=rounding)
+        for customer, split, rounding in splits
+    )
 
 
 def _rules(pairs, allowed, what) -> list[tuple[int, str]]:

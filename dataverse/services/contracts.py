@@ -11,7 +11,15 @@ from projinv.domain import DomainError
 from projinv.money import round_money
 
 from .. import selectors
-from ..models import Actual, ContractCustomer, Invoice, PriceList, ProjectContract, TransactionType
+from ..models import (
+    Actual,
+    ContractCustomer,
+    ContractLineCustomer,
+    Invoice,
+    PriceList,
+    ProjectContract,
+    TransactionType,
+)
 from .masterdata import announce
 
 HUNDRED = Decimal(100)
@@ -61,7 +69,8 @@ def update_contract(*, contract_id: int, by, name: str, sales_price_list_id: int
         if contract.status != Status.DRAFT:
             raise DomainError(_("The customer of contract %(number)s can change only while it is a draft.")
                               % {"number": contract.number})
-        if contract.contract_customers.exists():
+        if contract.contract_customers.exists() or ContractLineCustomer.objects.filter(
+                contract_line__contract=contract).exists():
             raise DomainError(_("Contract %(number)s has customers with splits: change them there.")
                               % {"number": contract.number})
         contract.customer_id = customer_id
@@ -108,15 +117,13 @@ def set_contract_customers(*, contract_id: int, splits: list[tuple[int, Decimal,
     contract = locked_contract(contract_id)
     if not splits:
         raise DomainError(_("A contract needs at least one customer."))
-    if any(split <= 0 or split > HUNDRED for _c, split, _r in splits):
-        raise DomainError(_("Each billing split must be more than 0 % and at most 100 %."))
-    if sum(split for _c, split, _r in splits) != HUNDRED:
-        raise DomainError(_("The billing splits total %(total)s %%, not 100 %%.")
-                          % {"total": sum(split for _c, split, _r in splits)})
-    if sum(1 for *_rest, rounding in splits if rounding) != 1:
-        raise DomainError(_("Exactly one customer must take the rounding difference."))
-    if len({customer for customer, *_rest in splits}) != len(splits):
-        raise DomainError(_("A customer can appear only once on a contract."))
+    check_splits(splits)
+    if used := ContractLineCustomer.objects.filter(contract_line__contract=contract).exclude(
+            customer_id__in=[customer for customer, *_rest in splits]).select_related("customer", "contract_line") \
+            .order_by("pk").first():
+        # A line's customers are contract customers (D71): the line would bill someone without an invoice.
+        raise DomainError(_("%(customer)s bills part of line %(line)s: take it off the line first.")
+                          % {"customer": used.customer, "line": used.contract_line.name})
     if contract.customer_id not in {customer for customer, *_rest in splits}:
         # The primary contract customer cannot be deleted (domain.md §3.1).
         raise DomainError(_("%(customer)s is the contract's customer: it must stay among its customers.")
@@ -131,6 +138,25 @@ def set_contract_customers(*, contract_id: int, splits: list[tuple[int, Decimal,
         for customer, split, rounding in splits
     )
     _announce_customers(contract, before)
+
+
+def check_splits(splits) -> None:
+    """(customer id, split %, takes rounding) triples: each share in (0, 100], totalling 100 %, one
+    customer taking the rounding, no customer twice (BR-14). Contract and line customers alike."""
+    if any(split is None or split <= 0 or split > HUNDRED for _c, split, _r in splits):
+        raise DomainError(_("Each billing split must be more than 0 % and at most 100 %."))
+    if sum(split for _c, split, _r in splits) != HUNDRED:
+        raise DomainError(_("The billing splits total %(total)s %%, not 100 %%.")
+                          % {"total": sum(split for _c, split, _r in splits)})
+    if sum(1 for *_rest, rounding in splits if rounding) != 1:
+        raise DomainError(_("Exactly one customer must take the rounding difference."))
+    if len({customer for customer, *_rest in splits}) != len(splits):
+        raise DomainError(_("A customer can appear only once in a billing split."))
+
+
+def contract_customer_ids(contract: ProjectContract) -> set[int]:
+    """Who the contract bills: its split's customers, or its own customer when it has no split."""
+    return set(contract.contract_customers.values_list("customer_id", flat=True)) or {contract.customer_id}
 
 
 def split_amounts(contract: ProjectContract, quantity: Decimal, amount: Decimal, splits) -> list[tuple]:

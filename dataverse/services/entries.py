@@ -29,6 +29,7 @@ from ..models import (
     CategoryPrice,
     ContractCustomer,
     ContractLine,
+    ContractLineCustomer,
     Entry,
     EntryStatus,
     Project,
@@ -179,6 +180,10 @@ def _approve(model, entry_ids, *, by, billable) -> list[int]:
     splits = defaultdict(list)
     for split in ContractCustomer.objects.filter(contract__in={line.contract_id for line in lines}):
         splits[split.contract_id].append(split)
+    # A line's own customers take priority over the contract's (domain.md §3.1, D71).
+    line_splits = defaultdict(list)
+    for split in ContractLineCustomer.objects.filter(contract_line__in=[line.pk for line in lines]):
+        line_splits[split.contract_line_id].append(split)
     categories = {} if is_time else TransactionCategory.objects.in_bulk({e.category_id for e in entries})
 
     actuals, pairs = [], []
@@ -223,7 +228,7 @@ def _approve(model, entry_ids, *, by, billable) -> list[int]:
         for quantity, billing_type in _sales_parts(entry.quantity, billable.get(entry.pk), resolution.billing_type):
             # One unbilled sale per contract customer, by billing split; the rounding customer takes the rest.
             shares = split_amounts(contract, quantity, round_money(quantity * sales_price, contract.currency),
-                                   splits.get(contract.pk, []))
+                                   line_splits.get(line.pk) or splits.get(contract.pk, []))
             for customer_id, share, amount in shares:
                 unbilled = Actual(
                     transaction_type=TransactionType.UNBILLED_SALES, billing_type=billing_type,

@@ -161,3 +161,11 @@ def confirm_proforma(*, invoice_id: int, by) -> Invoice:
     proforma_confirmed.send(sender=Invoice, invoice=invoice)
     return invoice
 
+
+
+@transaction.atomic
+def set_in_review(*, invoice_id: int, in_review: bool, by) -> Invoice:
+    """Draft ⇄ In review (domain.md §4.1); both stay editable and confirmable."""
+    invoice = Invoice.objects.select_for_update().get(pk=invoice_id)
+    invoice.mark_in_review() if in_review else invoice.mark_draft()  # raise InvalidTransition otherwise
+    return invoice

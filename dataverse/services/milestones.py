@@ -18,7 +18,7 @@ from projinv.domain import DomainError
 from projinv.money import round_money
 
 from .. import selectors
-from ..models import Actual, ContractCustomer, ContractLine, Milestone, TransactionType
+from ..models import Actual, ContractCustomer, ContractLine, ContractLineCustomer, Milestone, TransactionType
 from .contracts import locked_contract, split_amounts
 from .masterdata import announce
 
@@ -103,14 +103,19 @@ def billable_parts(milestones, contract) -> dict[int, list[tuple]]:
     """{customer id: [(milestone, amount, tax)]}: what is left to bill of each milestone, per contract
     customer by billing split (rounding to the rounding customer), net of what was billed and credited."""
     splits = list(ContractCustomer.objects.filter(contract=contract))
+    # A line's own customers take priority over the contract's (domain.md §3.1, D71).
+    line_splits = defaultdict(list)
+    for split in ContractLineCustomer.objects.filter(contract_line__in={m.contract_line_id for m in milestones}):
+        line_splits[split.contract_line_id].append(split)
     billed = defaultdict(Decimal)
     for row in (Actual.objects.filter(milestone__in=milestones, transaction_type=TransactionType.BILLED_SALES)
                 .values("milestone_id", "customer_id").annotate(total=Sum("amount"))):
         billed[(row["milestone_id"], row["customer_id"])] = row["total"]
     parts = defaultdict(list)
     for milestone in milestones:
-        taxes = {c: t for c, _q, t in split_amounts(contract, Decimal(1), milestone.tax, splits)}
-        for customer_id, _share, amount in split_amounts(contract, Decimal(1), milestone.amount, splits):
+        split = line_splits.get(milestone.contract_line_id) or splits
+        taxes = {c: t for c, _q, t in split_amounts(contract, Decimal(1), milestone.tax, split)}
+        for customer_id, _share, amount in split_amounts(contract, Decimal(1), milestone.amount, split):
             left = amount - billed[(milestone.pk, customer_id)]
             if left > 0:
                 tax = round_money(taxes[customer_id] * left / amount, contract.currency)
