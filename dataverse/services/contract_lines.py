@@ -64,6 +64,9 @@ def save_contract_line(*, contract_id: int, by, name: str, project_id: int, bill
             Actual.objects.filter(contract_line=line).exists()):
         raise DomainError(_("Line %(name)s has actuals: its project and billing method can no longer change.")
                           % {"name": line.name})
+    if line.pk and line.billing_method != billing_method and line.milestones.exists():
+        raise DomainError(_("Line %(name)s has milestones: remove them before it stops being fixed price.")
+                          % {"name": line.name})
     task_rules = _rules(tasks, ProjectTask.objects.filter(project_id=project_id), _("task of the line's project"))
     role_rules = _rules(roles, None, _("role"))
     category_rules = _rules(categories, TransactionCategory.objects.filter(transaction_class="expense"),
@@ -101,6 +104,9 @@ def delete_contract_line(*, line_id: int, by) -> None:
     locked_contract(line.contract_id)
     if Actual.objects.filter(contract_line=line).exists() or InvoiceLine.objects.filter(contract_line=line).exists():
         raise DomainError(_("Line %(name)s has actuals or invoice lines: it cannot be deleted.") % {"name": line.name})
+    if line.milestones.exists():  # finance holds them as on-account transactions of this line
+        raise DomainError(_("Line %(name)s has milestones: remove them before deleting the line.")
+                          % {"name": line.name})
     rows = selectors.as_deleted(selectors.contract_line_rows([line.pk]), at=timezone.now())
     line.delete()
     announce(selectors.CONTRACT_LINES, rows)

@@ -13,7 +13,7 @@ Actuals are built in memory and written with one bulk insert per batch (design.m
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -172,6 +172,13 @@ def _approve(model, entry_ids, *, by, billable) -> list[int]:
     billable = _billable_quantities(entries, billable)
     is_time = model is TimeEntry
     project_ids = {e.project_id for e in entries}
+    # Shared locks on the projects' contracts, in key order, before reading them: closing a contract or
+    # changing its splits waits for this approval (and this one for them), so no actual lands on a
+    # closed contract or by an old split.
+    with connection.cursor() as cursor:
+        cursor.execute("""SELECT id FROM dataverse_projectcontract WHERE id IN (
+                            SELECT contract_id FROM dataverse_contractline WHERE project_id = ANY(%s))
+                          ORDER BY id FOR SHARE""", [sorted(project_ids)])
     resolver = LineResolver(project_ids)
     projects = Project.objects.select_related("cost_price_list").in_bulk(project_ids)
     lines = [line for project_lines in resolver.lines.values() for line in project_lines]

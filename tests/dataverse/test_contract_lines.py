@@ -233,3 +233,20 @@ def test_it_refuses_a_missing_or_negative_price(world):
     task = ContractLine.objects.get(contract__number="PC-1001").project.tasks.get()
     with pytest.raises(DomainError, match="No sales price"):
         approve_expense(world, task)
+
+
+def test_it_keeps_a_line_with_milestones_fixed_price_and_in_place(world):
+    from dataverse.services import milestones
+
+    contract = ProjectContract.objects.get(number="PC-1001")
+    line = contract_lines.save_contract_line(
+        contract_id=contract.pk, name="Fixed fee", project_id=contract.lines.first().project_id,
+        billing_method="fp", include_time=False, contracted_amount=Decimal(1000), by=world["pm"])
+    milestones.set_milestones(line_id=line.pk, by=world["pm"], milestones=[
+        {"name": "Go-live", "milestone_date": date(2026, 12, 1), "amount": Decimal(1000), "tax": 0}])
+    with pytest.raises(DomainError, match="has milestones"):
+        contract_lines.delete_contract_line(line_id=line.pk, by=world["pm"])
+    with pytest.raises(DomainError, match="has milestones"):
+        contract_lines.save_contract_line(contract_id=contract.pk, line_id=line.pk, name=line.name,
+                                          project_id=line.project_id, billing_method="tm", by=world["pm"])
+    assert ContractLine.objects.get(pk=line.pk).billing_method == "fp"
