@@ -42,14 +42,15 @@ LINE_PROPERTY_ID = """CASE coalesce(nullif({row}.billing_type, ''), 'not_specifi
 # The cost and revenue profile of a project and contract in legal entity `le` (as `pr`): among the
 # rules whose profile has the billing method, the most specific wins (D43). Needs `prj`, the project.
 PROFILE_LATERAL = """LEFT JOIN LATERAL (
-        SELECT p.* FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
+        SELECT p.*, CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
+                         WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END AS rule_rank
+          FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
          WHERE r.legal_entity_id = le.id AND p.billing_method = {method}
            AND ((r.project_number <> '' AND r.project_number = {project})
                 OR (r.contract_number <> '' AND r.contract_number = {contract})
                 OR r.project_group_id = prj.project_group_id
                 OR (r.project_number = '' AND r.contract_number = '' AND r.project_group_id IS NULL))
-         ORDER BY CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
-                       WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END DESC, r.id
+         ORDER BY rule_rank DESC, r.id
          LIMIT 1) pr ON true"""
 
 
@@ -82,6 +83,9 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_
             WHEN ip.id IS NULL THEN 'parameters_missing'
             WHEN lp.id IS NULL THEN 'line_property_missing'
             WHEN pc.id IS NULL THEN 'category_missing'
+            -- the billing method comes from the line's rule: without it the profile would be a guess (D50)
+            WHEN s.contract_line_name <> '' AND br.id IS NULL THEN 'billing_rule_missing'
+            WHEN prj.id IS NULL AND grouped.id IS NOT NULL AND coalesce(pr.rule_rank, 0) < 2 THEN 'project_missing'
             WHEN pr.id IS NULL THEN 'profile_missing'
             WHEN closed.id IS NOT NULL AND rolled.start IS NULL THEN 'period_closed'
             WHEN s.currency <> le.accounting_currency AND x.rate IS NULL THEN 'exchange_rate_missing'
@@ -105,6 +109,12 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_
     ON br.contract_number = s.contract_number AND br.line_name = s.contract_line_name AND br.active
   {PROFILE_LATERAL.format(project="s.project_number", contract="s.contract_number",
                            method="coalesce(br.billing_method, 'tm')")}
+  -- a project group rule of that method could win over the rule found, but the project (so its group) is not here
+  LEFT JOIN LATERAL (
+        SELECT r.id FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
+         WHERE prj.id IS NULL AND r.legal_entity_id = le.id AND r.project_group_id IS NOT NULL
+           AND p.billing_method = coalesce(br.billing_method, 'tm')
+         LIMIT 1) grouped ON true
   -- A date in a closed period moves to the first open period after it, if the entity allows (BR-24).
   LEFT JOIN LATERAL (
         SELECT p.id, p."end" FROM finance_fiscalperiod p
