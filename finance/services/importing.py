@@ -296,11 +296,30 @@ RETURNING s.id
 # A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a billed-sales
 # reversal from a correction: negative quantity, whatever its amount) once that transaction is invoiced.
 INVOICEABLE = "((s.quantity >= 0 AND t.status = 'posted') OR (s.quantity < 0 AND t.status = 'invoiced'))"
-# A milestone's billed sale invoices its on-account transaction while that is open; a milestone credit
-# (negative amount: milestones are only credited in full) once it is invoiced.
-ON_ACCOUNT_JOIN = """LEFT JOIN finance_onaccounttransaction oa
+# What is net invoiced on an on-account transaction `oa`: the lines of posted proposals, credits included.
+ON_ACCOUNT_POSTED = """(SELECT coalesce(sum(pl.amount), 0) FROM finance_invoiceproposalline pl
+          JOIN finance_invoiceproposal pp ON pp.id = pl.proposal_id AND pp.status = 'posted'
+         WHERE pl.on_account_id = {oa}.id)"""
+# A milestone's billed sales invoice its on-account transaction while no other proposal holds it, when
+# what the invoice bills on it, net (a credit and a re-bill of the same milestone may share one corrective
+# invoice), keeps what is net invoiced on it between nothing and its amount (D51).
+ON_ACCOUNT_JOIN = f"""LEFT JOIN finance_onaccounttransaction oa
     ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id AND oa.active
-   AND ((s.amount >= 0 AND oa.status = 'open') OR (s.amount < 0 AND oa.status = 'invoiced'))"""
+   AND oa.status <> 'invoice_proposal'
+   AND (SELECT sum(x.amount) FROM finance_actualstaging x
+         WHERE x.invoice_number = s.invoice_number AND x.transaction_type = 'billed_sales'
+           AND x.milestone_id = s.milestone_id AND x.status IN ('received', 'waiting'))
+       + {ON_ACCOUNT_POSTED.format(oa="oa")} BETWEEN 0 AND oa.amount"""
+
+# After a proposal is posted, or its lines deleted, each on-account transaction it held follows what is
+# net invoiced on it: invoiced when that is its whole amount, open otherwise (nothing, or a part) (D51).
+RELEASE_ON_ACCOUNT_SQL = f"""
+UPDATE finance_onaccounttransaction oa
+   SET status = CASE WHEN {ON_ACCOUNT_POSTED.format(oa="oa")} >= oa.amount
+                      AND {ON_ACCOUNT_POSTED.format(oa="oa")} > 0 THEN 'invoiced' ELSE 'open' END
+ WHERE oa.status = 'invoice_proposal'
+   AND oa.id IN (SELECT on_account_id FROM finance_invoiceproposalline WHERE proposal_id = %(proposal)s)
+"""
 
 # A billed sale's line property: its own billing type mapped in the proposal's legal entity (D42).
 BILLED_LINE_PROPERTY_JOINS = f"""
@@ -313,13 +332,17 @@ SELECT p.id, p.number, p.expected_line_count,
        count(s.id) AS staged,
        count(s.id) FILTER (WHERE t.id IS NULL AND oa.id IS NULL) AS unposted,
        array_agg(DISTINCT coalesce(nullif(s.billing_type, ''), 'not_specified'))
-           FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped
+           FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped,
+       array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL AND pr.id IS NULL) AS unprofiled
   FROM finance_invoiceproposal p
   LEFT JOIN finance_actualstaging s
     ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
   {ON_ACCOUNT_JOIN}
   {BILLED_LINE_PROPERTY_JOINS}
+  -- a milestone's line needs the fixed-price profile its revenue posts by (D49): none, no lines
+  LEFT JOIN finance_project prj ON prj.project_number = oa.project_number
+  {PROFILE_LATERAL.format(project="oa.project_number", contract="oa.contract_number", method="'fp'")}
  WHERE p.status = 'header_only' AND (%(only)s = '' OR p.number = %(only)s)
  GROUP BY p.id
  ORDER BY p.id
@@ -357,8 +380,10 @@ INSERT INTO finance_invoiceproposalline (
     line_property, chargeable, transaction_date, quantity, price, amount, tax, currency, sales_tax_group,
     item_tax_group)
 SELECT p.id, s.id, t.id, oa.id,
+       -- readiness saw the profile; without one the NULL refuses the line rather than guess (D52)
        CASE WHEN oa.id IS NULL THEN 'invoiced_revenue' WHEN pr.on_account_invoicing = 'pl'
-            THEN 'invoiced_revenue_on_account' ELSE 'wip_invoiced_on_account' END,
+            THEN 'invoiced_revenue_on_account' WHEN pr.on_account_invoicing = 'balance'
+            THEN 'wip_invoiced_on_account' END,
        s.transaction_class, s.billing_type, lp.code, lp.chargeable, s.transaction_date,
        s.quantity, s.price, s.amount, {LINE_TAX.format(line="s", chargeable="lp.chargeable")}, s.currency,
        coalesce(c.sales_tax_group, ''), {ITEM_TAX_GROUP}
@@ -385,7 +410,7 @@ OPEN_PROPOSALS_SQL = [
         WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s) AND t.status = 'posted'""",
     """UPDATE finance_onaccounttransaction oa SET status = 'invoice_proposal'
          FROM finance_invoiceproposalline l
-        WHERE l.on_account_id = oa.id AND l.proposal_id = ANY(%(ready)s) AND oa.status = 'open'""",
+        WHERE l.on_account_id = oa.id AND l.proposal_id = ANY(%(ready)s) AND oa.status <> 'invoice_proposal'""",
     """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p
@@ -464,11 +489,13 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
     cursor.execute(PROPOSAL_READINESS_SQL, {"only": proposal_number})
     # Why a proposal gets no lines: a message code and its parameters (finance.messages, D48).
     ready, blocked = [], {}
-    for pk, number, expected, staged, unposted, unmapped in cursor.fetchall():
-        if expected and staged == expected and not unposted and not unmapped:
+    for pk, number, expected, staged, unposted, unmapped, unprofiled in cursor.fetchall():
+        if expected and staged == expected and not unposted and not unmapped and not unprofiled:
             ready.append(pk)
         elif unmapped and staged == expected:
             blocked[pk] = (number, "unmapped_billing_types", {"types": ", ".join(sorted(unmapped))})
+        elif unprofiled and staged == expected:
+            blocked[pk] = (number, "on_account_profile_missing", {"milestones": ", ".join(sorted(unprofiled))})
         elif not expected and not staged:
             blocked[pk] = (number, "no_billed_sales", {})
         elif staged != expected:
