@@ -263,18 +263,23 @@ SELECT s.id, s.dataverse_actual_id, j.legal_entity, s.project_number, s.transact
   JOIN finance_actualstaging s ON s.id = l.staging_id
 """
 
+NAMED_BY_ERROR_JOURNAL = "EXISTS (SELECT 1 FROM finance_integrationjournal e WHERE e.original_journal = j.number)"
+
 MARK_POSTED_SQL = [
     """UPDATE finance_integrationjournalline l SET status = 'posted', error_code = '', error_params = '{}'
          FROM posting_batch b WHERE l.id = b.line_id AND b.error_code IS NULL""",
-    # A journal is posted once it has no line left to post; one whose lines all moved out is dropped.
-    """UPDATE finance_integrationjournal j SET status = 'posted', posted_at = now()
+    # A journal is posted once it has no line left to post, also when all its lines moved to the error
+    # journal that names it (kept, so that name leads somewhere, D53); one left empty otherwise is dropped.
+    f"""UPDATE finance_integrationjournal j SET status = 'posted', posted_at = now()
         WHERE j.id IN (SELECT journal_id FROM posting_batch) AND j.status = 'draft'
           AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id
                            AND l.status <> 'posted')
-          AND EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)""",
-    """DELETE FROM finance_integrationjournal j
+          AND (EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)
+               OR {NAMED_BY_ERROR_JOURNAL})""",
+    f"""DELETE FROM finance_integrationjournal j
         WHERE j.id IN (SELECT journal_id FROM posting_batch) AND j.original_journal = ''
-          AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)""",
+          AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)
+          AND NOT {NAMED_BY_ERROR_JOURNAL}""",
 ]
 
 WRITE_POSTED_DETAILS_SQL = """
