@@ -192,3 +192,13 @@ def test_it_refuses_a_stale_item_tax_group_once_an_import_took_the_milestone(acc
     assert "cannot change now" in response.content.decode()
     on_account.refresh_from_db()
     assert (on_account.status, on_account.item_tax_group) == (OnAccountTransaction.Status.INVOICE_PROPOSAL, "")
+
+
+def test_it_sends_an_anonymous_visitor_of_the_set_up_pages_to_the_login_page(world, client):
+    from finance.models import Project
+
+    project = Project.objects.create(project_number="PRJ-9001", legal_entity="USPM", modified_on="2026-03-01T00:00:00Z")
+    for url in (reverse("finance:setup"), reverse("finance:setup_legal_entities_new"),
+                reverse("finance:setup_projects_edit", args=[project.pk])):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, f"{reverse('login')}?next={url}")
