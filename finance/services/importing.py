@@ -301,26 +301,34 @@ RETURNING s.id
 # A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a billed-sales
 # reversal from a correction: negative quantity, whatever its amount) once that transaction is invoiced.
 INVOICEABLE = "((s.quantity >= 0 AND t.status = 'posted') OR (s.quantity < 0 AND t.status = 'invoiced'))"
-# What is net invoiced on an on-account transaction `oa`: the lines of posted proposals, credits included.
+# What is net invoiced on an on-account transaction `oa`: its lines on posted proposals, credits included;
+# and what is taken of it: its lines on any proposal (only open and posted proposals have lines).
 ON_ACCOUNT_POSTED = """(SELECT coalesce(sum(pl.amount), 0) FROM finance_invoiceproposalline pl
           JOIN finance_invoiceproposal pp ON pp.id = pl.proposal_id AND pp.status = 'posted'
          WHERE pl.on_account_id = {oa}.id)"""
-# A milestone's billed sales invoice its on-account transaction while no other proposal holds it, when
-# what the invoice bills on it, net (a credit and a re-bill of the same milestone may share one corrective
-# invoice), keeps what is net invoiced on it between nothing and its amount (D51).
+ON_ACCOUNT_TAKEN = """(SELECT coalesce(sum(pl.amount), 0) FROM finance_invoiceproposalline pl
+         WHERE pl.on_account_id = {oa}.id)"""
+# A milestone's billed sales invoice its on-account transaction when what the invoice bills on it, net (a
+# credit and a re-bill of one milestone may share a corrective invoice), keeps what is taken of it between
+# nothing and its amount: never billed beyond it, nor credited below nothing; customers' shares of a
+# split milestone each go on their own proposal (D51).
 ON_ACCOUNT_JOIN = f"""LEFT JOIN finance_onaccounttransaction oa
     ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id AND oa.active
-   AND oa.status <> 'invoice_proposal'
    AND (SELECT sum(x.amount) FROM finance_actualstaging x
          WHERE x.invoice_number = s.invoice_number AND x.transaction_type = 'billed_sales'
            AND x.milestone_id = s.milestone_id AND x.status IN ('received', 'waiting'))
-       + {ON_ACCOUNT_POSTED.format(oa="oa")} BETWEEN 0 AND oa.amount"""
+       + {ON_ACCOUNT_TAKEN.format(oa="oa")} BETWEEN 0 AND oa.amount"""
 
-# After a proposal is posted, or its lines deleted, each on-account transaction it held follows what is
-# net invoiced on it: invoiced when that is its whole amount, open otherwise (nothing, or a part) (D51).
+# After a proposal is posted, or its lines deleted, each on-account transaction it held is on a proposal
+# while another open proposal still holds it, else follows what is net invoiced on it: invoiced when that
+# is its whole amount, open otherwise (nothing, or a part) (D51).
 RELEASE_ON_ACCOUNT_SQL = f"""
 UPDATE finance_onaccounttransaction oa
-   SET status = CASE WHEN {ON_ACCOUNT_POSTED.format(oa="oa")} >= oa.amount
+   SET status = CASE WHEN EXISTS (
+                          SELECT 1 FROM finance_invoiceproposalline pl
+                            JOIN finance_invoiceproposal pp ON pp.id = pl.proposal_id AND pp.status = 'open'
+                           WHERE pl.on_account_id = oa.id AND pp.id <> %(proposal)s) THEN 'invoice_proposal'
+                     WHEN {ON_ACCOUNT_POSTED.format(oa="oa")} >= oa.amount
                       AND {ON_ACCOUNT_POSTED.format(oa="oa")} > 0 THEN 'invoiced' ELSE 'open' END
  WHERE oa.status = 'invoice_proposal'
    AND oa.id IN (SELECT on_account_id FROM finance_invoiceproposalline WHERE proposal_id = %(proposal)s)
@@ -338,7 +346,8 @@ SELECT p.id, p.number, p.expected_line_count,
        count(s.id) FILTER (WHERE t.id IS NULL AND oa.id IS NULL) AS unposted,
        array_agg(DISTINCT coalesce(nullif(s.billing_type, ''), 'not_specified'))
            FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped,
-       array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL AND pr.id IS NULL) AS unprofiled
+       array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL AND pr.id IS NULL) AS unprofiled,
+       array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL) AS milestones
   FROM finance_invoiceproposal p
   LEFT JOIN finance_actualstaging s
     ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
@@ -415,7 +424,7 @@ OPEN_PROPOSALS_SQL = [
         WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s) AND t.status = 'posted'""",
     """UPDATE finance_onaccounttransaction oa SET status = 'invoice_proposal'
          FROM finance_invoiceproposalline l
-        WHERE l.on_account_id = oa.id AND l.proposal_id = ANY(%(ready)s) AND oa.status <> 'invoice_proposal'""",
+        WHERE l.on_account_id = oa.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p
@@ -493,9 +502,15 @@ def _count(cursor, condition: str) -> int:
 def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None:
     cursor.execute(PROPOSAL_READINESS_SQL, {"only": proposal_number})
     # Why a proposal gets no lines: a message code and its parameters (finance.messages, D48).
-    ready, blocked = [], {}
-    for pk, number, expected, staged, unposted, unmapped, unprofiled in cursor.fetchall():
+    ready, blocked, taken = [], {}, set()
+    for pk, number, expected, staged, unposted, unmapped, unprofiled, milestones in cursor.fetchall():
         if expected and staged == expected and not unposted and not unmapped and not unprofiled:
+            # Readiness saw each milestone without this run's other proposals: one proposal per milestone
+            # a run, so shares and re-bills never add up beyond its amount (D51).
+            if busy := taken.intersection(milestones or ()):
+                blocked[pk] = (number, "on_account_busy", {"milestones": ", ".join(sorted(busy))})
+                continue
+            taken.update(milestones or ())
             ready.append(pk)
         elif unmapped and staged == expected:
             blocked[pk] = (number, "unmapped_billing_types", {"types": ", ".join(sorted(unmapped))})

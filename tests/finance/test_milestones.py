@@ -301,3 +301,28 @@ def test_it_does_not_bill_a_milestone_beyond_its_amount(ledger, staging):
     twice.refresh_from_db()
     assert (twice.status, twice.import_code) == (InvoiceProposal.Status.HEADER_ONLY, "unposted")
     assert "would be invoiced below nothing or beyond its amount" in twice.import_message
+
+
+def test_it_invoices_the_customers_shares_of_a_milestone_on_their_own_proposals(ledger, staging):
+    on_account = receive_on_account()
+    staging.receive(milestone_billed(staging, amount=Decimal("3000")),
+                    milestone_billed(staging, invoice="INV-900002", amount=Decimal("2000")))
+    first, second = staging.header("INV-900001", count=1), staging.header("INV-900002", count=1)
+    staging.receive(milestone_billed(staging, invoice="INV-900003", amount=Decimal("1000")))  # one too many
+    third = staging.header("INV-900003", count=1)
+
+    run()
+    second.refresh_from_db()
+    assert (second.status, second.import_code) == (InvoiceProposal.Status.HEADER_ONLY, "on_account_busy")
+    run()
+    run()
+
+    assert [InvoiceProposal.objects.get(pk=p.pk).status for p in (first, second, third)] == [
+        InvoiceProposal.Status.OPEN, InvoiceProposal.Status.OPEN, InvoiceProposal.Status.HEADER_ONLY]
+    assert "beyond its amount" in InvoiceProposal.objects.get(pk=third.pk).import_message
+    posting.post_proposal(proposal_id=first.pk, by="test")
+    on_account.refresh_from_db()
+    assert on_account.status == OnAccountTransaction.Status.INVOICE_PROPOSAL  # the second share still holds it
+    posting.post_proposal(proposal_id=second.pk, by="test")
+    on_account.refresh_from_db()
+    assert on_account.status == OnAccountTransaction.Status.INVOICED
