@@ -20,6 +20,11 @@ MESSAGES = {
     "unmapped_billing_types": _(
         "No line property is mapped to the billing type %(types)s in the legal entity's Project Operations "
         "parameters. The next run retries."),
+    "on_account_profile_missing": _(
+        "No fixed-price cost and revenue profile rule applies to the project and contract of milestone "
+        "%(milestones)s: its revenue has nowhere to post. The next run retries."),
+    "on_account_busy": _("Milestone %(milestones)s is also on another proposal imported in this run. "
+                         "The next run retries."),
     # One billed sale still missing something (the items of "unposted").
     "missing_connection": _("%(actual)s (%(date)s, %(amount)s %(currency)s): billed sale without its transaction "
                             "connection yet"),
@@ -28,7 +33,8 @@ MESSAGES = {
     "in_error_journal": _("%(actual)s (%(date)s, %(amount)s %(currency)s): failed to post, in error journal "
                           "%(journal)s"),
     "on_account_missing": _("milestone %(actual)s (%(date)s, %(amount)s %(currency)s): its on-account transaction "
-                            "has not arrived yet, or is not open"),
+                            "has not arrived yet, or would be invoiced below nothing or beyond its amount with what "
+                            "is posted or on other proposals"),
     "milestone_missing": _("%(actual)s (%(date)s, %(amount)s %(currency)s): a milestone's billed sale that names "
                            "no milestone"),
     "not_posted": _("%(actual)s (%(date)s, %(amount)s %(currency)s): not posted yet"),

@@ -4,7 +4,7 @@ from datetime import date
 
 from django.contrib import messages
 from django.contrib.auth.decorators import permission_required
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count
 from django.shortcuts import get_object_or_404, redirect, render
@@ -326,16 +326,30 @@ def setup_edit(request, page, pk=None):
     for name in page.fixed_on_edit if instance else ():
         form.fields[name].disabled = True
     if request.method == "POST" and form.is_valid():
-        with transaction.atomic(using="finance"):
-            record = form.save()
-            if instance is None and page.after_create:
-                page.after_create(record)
-        messages.success(request, _("%(what)s %(record)s saved.") % {
-            "what": page.model._meta.verbose_name.capitalize(), "record": record})
-        return redirect(f"finance:setup_{page.name}")
+        try:
+            record = _save_setup_record(request, page, form, instance)
+        except ValidationError as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("%(what)s %(record)s saved.") % {
+                "what": page.model._meta.verbose_name.capitalize(), "record": record})
+            return redirect(f"finance:setup_{page.name}")
     title = (_("Edit %(what)s %(record)s") % {"what": page.model._meta.verbose_name, "record": instance}
              if instance else _("New %(what)s") % {"what": page.model._meta.verbose_name})
     return render(request, page.form_template, {"title": title, "form": form, "page": page, "record": instance})
+
+
+def _save_setup_record(request, page, form, instance):
+    """A new record as the form says; an edit changes only the page's fields, on the locked row."""
+    if instance is not None:
+        fields = [name for name in page.form_fields if name not in page.fixed_on_edit]
+        return setup.update_record(model=page.model, pk=instance.pk, values=form.cleaned_data, fields=fields,
+                                   by=_who(request))
+    with transaction.atomic(using="finance"):
+        record = form.save()
+        if page.after_create:
+            page.after_create(record)
+    return record
 
 
 @require_POST

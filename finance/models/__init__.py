@@ -11,6 +11,7 @@ from .master import (
     TransactionCategory,
 )
 from .projops import (
+    CATEGORY_TYPE,
     BillingType,
     CategoryType,
     CostRevenueProfile,
@@ -40,5 +41,5 @@ __all__ = [
     "LedgerAccount", "LegalEntity", "NumberSequence", "PostingSetup", "ActualStaging", "ImportIssue", "ImportRun",
     "TransactionConnectionStaging", "ContractBillingRule", "FundingSource", "OnAccountTransaction", "Project",
     "ProjectContract", "ProjectGroup", "TransactionCategory", "BillingType", "CategoryType", "CostRevenueProfile",
-    "CostRevenueProfileRule", "IntegrationParameters", "LineProperty", "ProjectCategory",
+    "CostRevenueProfileRule", "IntegrationParameters", "LineProperty", "ProjectCategory", "CATEGORY_TYPE",
 ]

@@ -43,6 +43,10 @@ class ActualStaging(models.Model):
         CATEGORY_MISSING = "category_missing", _(
             "No project category for the transaction category, and no default for the transaction type")
         PROFILE_MISSING = "profile_missing", _("No cost and revenue profile rule applies to the project")
+        BILLING_RULE_MISSING = "billing_rule_missing", _(
+            "The contract line has no contract billing rule in finance yet")
+        PROJECT_MISSING = "project_missing", _(
+            "The project is not in finance yet, and a project group rule could decide its profile")
 
     PENDING = (Status.RECEIVED, Status.WAITING)
 

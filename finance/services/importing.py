@@ -43,14 +43,15 @@ LINE_PROPERTY_ID = """CASE coalesce(nullif({row}.billing_type, ''), 'not_specifi
 # The cost and revenue profile of a project and contract in legal entity `le` (as `pr`): among the
 # rules whose profile has the billing method, the most specific wins (D43). Needs `prj`, the project.
 PROFILE_LATERAL = """LEFT JOIN LATERAL (
-        SELECT p.* FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
+        SELECT p.*, CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
+                         WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END AS rule_rank
+          FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
          WHERE r.legal_entity_id = le.id AND p.billing_method = {method}
            AND ((r.project_number <> '' AND r.project_number = {project})
                 OR (r.contract_number <> '' AND r.contract_number = {contract})
                 OR r.project_group_id = prj.project_group_id
                 OR (r.project_number = '' AND r.contract_number = '' AND r.project_group_id IS NULL))
-         ORDER BY CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
-                       WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END DESC, r.id
+         ORDER BY rule_rank DESC, r.id
          LIMIT 1) pr ON true"""
 
 
@@ -83,6 +84,9 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_
             WHEN ip.id IS NULL THEN 'parameters_missing'
             WHEN lp.id IS NULL THEN 'line_property_missing'
             WHEN pc.id IS NULL THEN 'category_missing'
+            -- the billing method comes from the line's rule: without it the profile would be a guess (D50)
+            WHEN s.contract_line_name <> '' AND br.id IS NULL THEN 'billing_rule_missing'
+            WHEN prj.id IS NULL AND grouped.id IS NOT NULL AND coalesce(pr.rule_rank, 0) < 2 THEN 'project_missing'
             WHEN pr.id IS NULL THEN 'profile_missing'
             WHEN closed.id IS NOT NULL AND rolled.start IS NULL THEN 'period_closed'
             WHEN s.currency <> le.accounting_currency AND x.rate IS NULL THEN 'exchange_rate_missing'
@@ -106,6 +110,12 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_
     ON br.contract_number = s.contract_number AND br.line_name = s.contract_line_name AND br.active
   {PROFILE_LATERAL.format(project="s.project_number", contract="s.contract_number",
                            method="coalesce(br.billing_method, 'tm')")}
+  -- a project group rule of that method could win over the rule found, but the project (so its group) is not here
+  LEFT JOIN LATERAL (
+        SELECT r.id FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
+         WHERE prj.id IS NULL AND r.legal_entity_id = le.id AND r.project_group_id IS NOT NULL
+           AND p.billing_method = coalesce(br.billing_method, 'tm')
+         LIMIT 1) grouped ON true
   -- A date in a closed period moves to the first open period after it, if the entity allows (BR-24).
   LEFT JOIN LATERAL (
         SELECT p.id, p."end" FROM finance_fiscalperiod p
@@ -254,18 +264,23 @@ SELECT s.id, s.dataverse_actual_id, j.legal_entity, s.project_number, s.transact
   JOIN finance_actualstaging s ON s.id = l.staging_id
 """
 
+NAMED_BY_ERROR_JOURNAL = "EXISTS (SELECT 1 FROM finance_integrationjournal e WHERE e.original_journal = j.number)"
+
 MARK_POSTED_SQL = [
     """UPDATE finance_integrationjournalline l SET status = 'posted', error_code = '', error_params = '{}'
          FROM posting_batch b WHERE l.id = b.line_id AND b.error_code IS NULL""",
-    # A journal is posted once it has no line left to post; one whose lines all moved out is dropped.
-    """UPDATE finance_integrationjournal j SET status = 'posted', posted_at = now()
+    # A journal is posted once it has no line left to post, also when all its lines moved to the error
+    # journal that names it (kept, so that name leads somewhere, D53); one left empty otherwise is dropped.
+    f"""UPDATE finance_integrationjournal j SET status = 'posted', posted_at = now()
         WHERE j.id IN (SELECT journal_id FROM posting_batch) AND j.status = 'draft'
           AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id
                            AND l.status <> 'posted')
-          AND EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)""",
-    """DELETE FROM finance_integrationjournal j
+          AND (EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)
+               OR {NAMED_BY_ERROR_JOURNAL})""",
+    f"""DELETE FROM finance_integrationjournal j
         WHERE j.id IN (SELECT journal_id FROM posting_batch) AND j.original_journal = ''
-          AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)""",
+          AND NOT EXISTS (SELECT 1 FROM finance_integrationjournalline l WHERE l.journal_id = j.id)
+          AND NOT {NAMED_BY_ERROR_JOURNAL}""",
 ]
 
 WRITE_POSTED_DETAILS_SQL = """
@@ -287,11 +302,38 @@ RETURNING s.id
 # A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a billed-sales
 # reversal from a correction: negative quantity, whatever its amount) once that transaction is invoiced.
 INVOICEABLE = "((s.quantity >= 0 AND t.status = 'posted') OR (s.quantity < 0 AND t.status = 'invoiced'))"
-# A milestone's billed sale invoices its on-account transaction while that is open; a milestone credit
-# (negative amount: milestones are only credited in full) once it is invoiced.
-ON_ACCOUNT_JOIN = """LEFT JOIN finance_onaccounttransaction oa
+# What is net invoiced on an on-account transaction `oa`: its lines on posted proposals, credits included;
+# and what is taken of it: its lines on any proposal (only open and posted proposals have lines).
+ON_ACCOUNT_POSTED = """(SELECT coalesce(sum(pl.amount), 0) FROM finance_invoiceproposalline pl
+          JOIN finance_invoiceproposal pp ON pp.id = pl.proposal_id AND pp.status = 'posted'
+         WHERE pl.on_account_id = {oa}.id)"""
+ON_ACCOUNT_TAKEN = """(SELECT coalesce(sum(pl.amount), 0) FROM finance_invoiceproposalline pl
+         WHERE pl.on_account_id = {oa}.id)"""
+# A milestone's billed sales invoice its on-account transaction when what the invoice bills on it, net (a
+# credit and a re-bill of one milestone may share a corrective invoice), keeps what is taken of it between
+# nothing and its amount: never billed beyond it, nor credited below nothing; customers' shares of a
+# split milestone each go on their own proposal (D51).
+ON_ACCOUNT_JOIN = f"""LEFT JOIN finance_onaccounttransaction oa
     ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id AND oa.active
-   AND ((s.amount >= 0 AND oa.status = 'open') OR (s.amount < 0 AND oa.status = 'invoiced'))"""
+   AND (SELECT sum(x.amount) FROM finance_actualstaging x
+         WHERE x.invoice_number = s.invoice_number AND x.transaction_type = 'billed_sales'
+           AND x.milestone_id = s.milestone_id AND x.status IN ('received', 'waiting'))
+       + {ON_ACCOUNT_TAKEN.format(oa="oa")} BETWEEN 0 AND oa.amount"""
+
+# After a proposal is posted, or its lines deleted, each on-account transaction it held is on a proposal
+# while another open proposal still holds it, else follows what is net invoiced on it: invoiced when that
+# is its whole amount, open otherwise (nothing, or a part) (D51).
+RELEASE_ON_ACCOUNT_SQL = f"""
+UPDATE finance_onaccounttransaction oa
+   SET status = CASE WHEN EXISTS (
+                          SELECT 1 FROM finance_invoiceproposalline pl
+                            JOIN finance_invoiceproposal pp ON pp.id = pl.proposal_id AND pp.status = 'open'
+                           WHERE pl.on_account_id = oa.id AND pp.id <> %(proposal)s) THEN 'invoice_proposal'
+                     WHEN {ON_ACCOUNT_POSTED.format(oa="oa")} >= oa.amount
+                      AND {ON_ACCOUNT_POSTED.format(oa="oa")} > 0 THEN 'invoiced' ELSE 'open' END
+ WHERE oa.status = 'invoice_proposal'
+   AND oa.id IN (SELECT on_account_id FROM finance_invoiceproposalline WHERE proposal_id = %(proposal)s)
+"""
 
 # A billed sale's line property: its own billing type mapped in the proposal's legal entity (D42).
 BILLED_LINE_PROPERTY_JOINS = f"""
@@ -304,13 +346,18 @@ SELECT p.id, p.number, p.expected_line_count,
        count(s.id) AS staged,
        count(s.id) FILTER (WHERE t.id IS NULL AND oa.id IS NULL) AS unposted,
        array_agg(DISTINCT coalesce(nullif(s.billing_type, ''), 'not_specified'))
-           FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped
+           FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped,
+       array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL AND pr.id IS NULL) AS unprofiled,
+       array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL) AS milestones
   FROM finance_invoiceproposal p
   LEFT JOIN finance_actualstaging s
     ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
   {ON_ACCOUNT_JOIN}
   {BILLED_LINE_PROPERTY_JOINS}
+  -- a milestone's line needs the fixed-price profile its revenue posts by (D49): none, no lines
+  LEFT JOIN finance_project prj ON prj.project_number = oa.project_number
+  {PROFILE_LATERAL.format(project="oa.project_number", contract="oa.contract_number", method="'fp'")}
  WHERE p.status = 'header_only' AND (%(only)s = '' OR p.number = %(only)s)
  GROUP BY p.id
  ORDER BY p.id
@@ -348,8 +395,10 @@ INSERT INTO finance_invoiceproposalline (
     line_property, chargeable, transaction_date, quantity, price, amount, tax, currency, sales_tax_group,
     item_tax_group)
 SELECT p.id, s.id, t.id, oa.id,
+       -- readiness saw the profile; without one the NULL refuses the line rather than guess (D52)
        CASE WHEN oa.id IS NULL THEN 'invoiced_revenue' WHEN pr.on_account_invoicing = 'pl'
-            THEN 'invoiced_revenue_on_account' ELSE 'wip_invoiced_on_account' END,
+            THEN 'invoiced_revenue_on_account' WHEN pr.on_account_invoicing = 'balance'
+            THEN 'wip_invoiced_on_account' END,
        s.transaction_class, s.billing_type, lp.code, lp.chargeable, s.transaction_date,
        s.quantity, s.price, s.amount, {LINE_TAX.format(line="s", chargeable="lp.chargeable")}, s.currency,
        coalesce(c.sales_tax_group, ''), {ITEM_TAX_GROUP}
@@ -376,7 +425,7 @@ OPEN_PROPOSALS_SQL = [
         WHERE l.project_transaction_id = t.id AND l.proposal_id = ANY(%(ready)s) AND t.status = 'posted'""",
     """UPDATE finance_onaccounttransaction oa SET status = 'invoice_proposal'
          FROM finance_invoiceproposalline l
-        WHERE l.on_account_id = oa.id AND l.proposal_id = ANY(%(ready)s) AND oa.status = 'open'""",
+        WHERE l.on_account_id = oa.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_actualstaging s SET status = 'proposal_line', wait_reason = ''
          FROM finance_invoiceproposalline l WHERE l.staging_id = s.id AND l.proposal_id = ANY(%(ready)s)""",
     """UPDATE finance_invoiceproposal p
@@ -455,12 +504,20 @@ def _count(cursor, condition: str) -> int:
 def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None:
     cursor.execute(PROPOSAL_READINESS_SQL, {"only": proposal_number})
     # Why a proposal gets no lines: a message code and its parameters (finance.messages, D48).
-    ready, blocked = [], {}
-    for pk, number, expected, staged, unposted, unmapped in cursor.fetchall():
-        if expected and staged == expected and not unposted and not unmapped:
+    ready, blocked, taken = [], {}, set()
+    for pk, number, expected, staged, unposted, unmapped, unprofiled, milestones in cursor.fetchall():
+        if expected and staged == expected and not unposted and not unmapped and not unprofiled:
+            # Readiness saw each milestone without this run's other proposals: one proposal per milestone
+            # a run, so shares and re-bills never add up beyond its amount (D51).
+            if busy := taken.intersection(milestones or ()):
+                blocked[pk] = (number, "on_account_busy", {"milestones": ", ".join(sorted(busy))})
+                continue
+            taken.update(milestones or ())
             ready.append(pk)
         elif unmapped and staged == expected:
             blocked[pk] = (number, "unmapped_billing_types", {"types": ", ".join(sorted(unmapped))})
+        elif unprofiled and staged == expected:
+            blocked[pk] = (number, "on_account_profile_missing", {"milestones": ", ".join(sorted(unprofiled))})
         elif not expected and not staged:
             blocked[pk] = (number, "no_billed_sales", {})
         elif staged != expected:

@@ -19,17 +19,17 @@ STAGE_ACTUALS_SQL = """
 INSERT INTO finance_actualstaging (
     dataverse_actual_id, legal_entity, transaction_type, transaction_class, billing_type, project_number,
     contract_number, contract_line_name, customer_number, resource_name, role_name, invoice_number,
-    invoiced_actual_id, transaction_date, accounting_date, quantity, price, amount, currency, description,
+    transaction_date, accounting_date, quantity, price, amount, currency, description,
     status, wait_reason, received_at, accounting_currency, voucher, transaction_category, milestone_id)
 SELECT r.actual_id, r.legal_entity, r.transaction_type, r.transaction_class, r.billing_type, r.project_number,
        coalesce(r.contract_number, ''), coalesce(r.contract_line_name, ''), coalesce(r.customer_number, ''),
        coalesce(r.resource_name, ''), coalesce(r.role_name, ''), coalesce(r.invoice_number, ''),
-       r.invoiced_actual_id, r.transaction_date, r.accounting_date, r.quantity, r.price, r.amount, r.currency,
+       r.transaction_date, r.accounting_date, r.quantity, r.price, r.amount, r.currency,
        coalesce(r.description, ''), 'received', '', now(), '', '', coalesce(r.transaction_category, ''), r.milestone_id
   FROM jsonb_to_recordset(%s::jsonb) AS r(
        actual_id uuid, legal_entity text, transaction_type text, transaction_class text, billing_type text,
        project_number text, contract_number text, contract_line_name text, customer_number text,
-       resource_name text, role_name text, invoice_number text, invoiced_actual_id uuid,
+       resource_name text, role_name text, invoice_number text,
        transaction_date date, accounting_date date, quantity numeric, price numeric, amount numeric,
        currency text, description text, transaction_category text, milestone_id uuid)
 ON CONFLICT (dataverse_actual_id) DO NOTHING
@@ -97,8 +97,8 @@ def link_unlinked_billed_sales(cursor) -> None:
 def receive_actuals(*, rows: list[dict]) -> int:
     """Stage actuals (one row per Dataverse actual, unique). Returns how many were new.
 
-    A billed sale's `invoiced_actual_id` comes from its transaction connection; the key is still
-    accepted in the rows while the bridge sends it.
+    A billed sale's `invoiced_actual_id` is never in the rows: it is filled from its transaction
+    connection, here when the connection came first, else when it arrives (D40).
     """
     with connections["finance"].cursor() as cursor:
         cursor.execute(STAGE_ACTUALS_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])

@@ -19,12 +19,12 @@ from ..models import (
     LedgerEntry,
     LegalEntity,
     NumberSequence,
-    OnAccountTransaction,
     ProjectInvoice,
     ProjectTransaction,
     Voucher,
 )
 from ..signals import accounting_details_ready, proposal_posted
+from .importing import RELEASE_ON_ACCOUNT_SQL
 
 log = logging.getLogger(__name__)
 
@@ -140,10 +140,8 @@ def post_proposal(*, proposal_id: int, by: str) -> ProjectInvoice:
         accounting_amount=invoice.accounting_total,
     )
     consumed.update(status=ProjectTransaction.Status.INVOICED)
-    OnAccountTransaction.objects.filter(pk__in=lines.values("on_account"),
-                                        status=OnAccountTransaction.Status.INVOICE_PROPOSAL).update(
-        status=OnAccountTransaction.Status.INVOICED)
     with connections["finance"].cursor() as cursor:
+        cursor.execute(RELEASE_ON_ACCOUNT_SQL, {"proposal": proposal.pk})  # invoiced, or open again (D51)
         cursor.execute(WRITE_ACCOUNTING_DETAILS_SQL, {
             "voucher": voucher.number, "date": invoice.invoice_date, "rate": rate,
             "accounting_currency": accounting_currency, "proposal": proposal.pk,

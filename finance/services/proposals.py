@@ -13,12 +13,11 @@ from ..models import (
     InvoiceProposal,
     ItemSalesTaxGroup,
     LegalEntity,
-    OnAccountTransaction,
     ProjectTransaction,
     SalesTaxGroup,
 )
 from ..selectors import payment_days
-from .importing import LINE_TAX, TAX_RATE_JOINS
+from .importing import LINE_TAX, RELEASE_ON_ACCOUNT_SQL, TAX_RATE_JOINS
 
 
 def _open_proposal(proposal_id: int, *, allow_header_only=False) -> InvoiceProposal:
@@ -58,9 +57,8 @@ def delete_all_lines(*, proposal_id: int, by: str) -> int:
                                       status=ProjectTransaction.Status.INVOICE_PROPOSAL).update(
         status=ProjectTransaction.Status.POSTED)
     ActualStaging.objects.filter(pk__in=lines.values("staging")).update(status=ActualStaging.Status.RECEIVED)
-    OnAccountTransaction.objects.filter(pk__in=lines.values("on_account"),
-                                        status=OnAccountTransaction.Status.INVOICE_PROPOSAL).update(
-        status=OnAccountTransaction.Status.OPEN)
+    with connections["finance"].cursor() as cursor:
+        cursor.execute(RELEASE_ON_ACCOUNT_SQL, {"proposal": proposal.pk})  # as net invoiced before it (D51)
     count, _deleted = lines.delete()
     proposal.status, proposal.amount, proposal.tax, proposal.lines_imported_at = (
         InvoiceProposal.Status.HEADER_ONLY, 0, 0, None)

@@ -69,3 +69,21 @@ def set_period_closed(*, period_id: int, closed: bool, by: str) -> FiscalPeriod:
     period.closed = closed
     period.save(update_fields=["closed"])
     return period
+
+
+@transaction.atomic(using="finance")
+def update_record(*, model, pk: int, values: dict, fields, by: str):
+    """Change only `fields` of one finance record, to `values`, on the row as it stands now (locked).
+
+    A set-up or master-data page's form was read before this; what it does not edit (a Dataverse upsert
+    of a project's name, the status an import gave an on-account transaction) keeps its newest value.
+    The record's own rules are checked again on the locked row: an on-account transaction's item sales
+    tax group changes only while it is open (ValidationError otherwise).
+    """
+    fields = list(fields)
+    record = model.objects.using("finance").select_for_update().get(pk=pk)
+    for name in fields:
+        setattr(record, name, values[name])
+    record.full_clean(exclude=[f.name for f in model._meta.concrete_fields if f.name not in fields])
+    record.save(using="finance", update_fields=fields)
+    return record

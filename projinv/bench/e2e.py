@@ -143,12 +143,14 @@ def one_invoice(w: World, invoice_id: int) -> dict:
             if _held(invoice.number, since):
                 held.append(elapsed())
             proposal = fin.InvoiceProposal.objects.filter(number=invoice.number).first()
-            count = fin.ActualStaging.objects.filter(invoice_number=invoice.number,
-                                                     transaction_type="billed_sales").count()
+            # Staged and linked: each billed sale's connection (the last of the invoice's changes) is in.
+            count = fin.ActualStaging.objects.filter(invoice_number=invoice.number, transaction_type="billed_sales",
+                                                     invoiced_actual_id__isnull=False).count()
             return proposal if proposal and count == lines else None
 
-        proposal = wait_until(staged, f"the header and {lines} billed sales of {invoice.number} in finance")
-        hops["header and billed sales staged"] = elapsed()
+        proposal = wait_until(staged, f"the header, {lines} billed sales of {invoice.number} and their "
+                                      f"connections in finance")
+        hops["header, billed sales and connections staged"] = elapsed()
         async_task("finance.tasks.import_from_staging")
         wait_until(lambda: fin.InvoiceProposal.objects.filter(pk=proposal.pk, status="open").exists(),
                    f"proposal {proposal.number} to get its lines")

@@ -17,6 +17,7 @@ from decimal import Decimal
 
 from django.contrib.auth.models import User
 from django.db import connections, transaction
+from django.utils import timezone
 
 from dataverse import models as dv
 from finance import models as fin
@@ -114,6 +115,13 @@ def create_world(prefix: str, volumes: Volumes) -> World:
     fin.Customer.objects.bulk_create(
         [fin.Customer(legal_entity=entity, number=c.number, name=c.name, payment_days=PAYMENT_DAYS) for c in customers],
         ignore_conflicts=True)
+    # What the master-data maps would have delivered (the bench creates the records behind the services'
+    # back): finance holds a staged actual whose contract line it does not know (D50).
+    fin.ContractBillingRule.objects.bulk_create(
+        [fin.ContractBillingRule(contract_number=c.number, line_name="Time and material", project_number=p.number,
+                                 billing_method=dv.ContractLine.BillingMethod.TIME_AND_MATERIAL,
+                                 modified_on=timezone.now())
+         for c, p in zip(contracts, projects, strict=True)], ignore_conflicts=True)
 
     def special(i):
         return {"project_id": projects[i].pk, "task_id": tasks[i].pk, "contract_id": contracts[i].pk}

@@ -15,7 +15,7 @@ from django.utils import timezone
 from dataverse import models as dv
 from dataverse.services import entries
 from finance import models as fin
-from finance.models.projops import CATEGORY_TYPE
+from finance.models import CATEGORY_TYPE
 from finance.services import setup as finance_setup
 from projinv import roles
 

@@ -1,8 +1,8 @@
 """Finance fixtures: the set-up alone, staging rows built by hand, a second database session.
 
 Most import cases need finance only: rows are staged through the same inbound service the
-`msdyn_actuals` and invoice-header maps deliver to, with the target field names of
-`inbound.STAGE_ACTUALS_SQL`.
+`msdyn_actuals`, transaction-connections and invoice-header maps deliver to, with the target field
+names of `inbound.STAGE_ACTUALS_SQL`.
 """
 
 import uuid
@@ -43,12 +43,24 @@ class Staging:
                            "amount": Decimal("800"), **fields})
 
     def billed(self, of: dict, *, invoice: str, **fields) -> dict:
-        """The billed sale that invoices the unbilled sale `of` (its transaction connection)."""
+        """The billed sale that invoices the unbilled sale `of` (`invoiced_actual_id`: `receive` sends it as
+        their transaction connection)."""
         return of | {"actual_id": uuid.uuid4(), "transaction_type": "billed_sales", "invoice_number": invoice,
                      "invoiced_actual_id": of["actual_id"]} | fields
 
     def receive(self, *rows) -> int:
-        return inbound.receive_actuals(rows=list(rows))
+        """Stage the rows as the actuals map sends them, then the connections their `invoiced_actual_id` names,
+        as the connections map would."""
+        rows = [dict(row) for row in rows]
+        links = [(row["actual_id"], row.pop("invoiced_actual_id")) for row in rows if row.get("invoiced_actual_id")]
+        for row in rows:
+            row.pop("invoiced_actual_id", None)
+        created = inbound.receive_actuals(rows=rows)
+        if links:
+            inbound.receive_transaction_connections(rows=[
+                {"transaction1_id": billed, "transaction1_role": "billed_sales", "transaction2_id": unbilled,
+                 "transaction2_role": "unbilled_sales"} for billed, unbilled in links])
+        return created
 
     def invoice(self, unbilled: dict, *, invoice: str = "INV-900001") -> InvoiceProposal:
         """Stage and post `unbilled`, then its billed sale and proposal header, and import the lines."""

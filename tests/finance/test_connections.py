@@ -109,3 +109,15 @@ def test_it_links_a_credit_through_the_billed_sale_it_reverses(ledger, staging):
     run()
     credit_note = post(InvoiceProposal.objects.get(number="INV-900002"))
     assert (credit_note.is_credit_note, credit_note.total) == (True, Decimal("-1600"))
+
+
+def test_it_links_a_billed_sale_only_through_its_connection_whatever_the_row_says(ledger, staging):
+    from finance.services import inbound
+
+    unbilled = staging.unbilled()
+    staging.receive(unbilled)
+    billed = staging.billed(unbilled, invoice="INV-900001")  # a stray key, as an old bridge sent it
+
+    inbound.receive_actuals(rows=[billed])
+
+    assert invoiced(billed) is None

@@ -8,7 +8,7 @@ import pytest
 from dataverse import models as dv
 from dataverse.services import backlog, entries, invoicing
 from finance.models import ExchangeRate, LedgerEntry, ProjectTransaction
-from finance.services import importing, proposals
+from finance.services import importing, inbound, proposals
 
 from ..helpers import assert_invariants_hold_once_settled, post, sync
 
@@ -28,6 +28,11 @@ def test_it_books_4_hours_at_250_gbp_as_1250_usd_everywhere(world):
                                                  customer=dv.Customer.objects.get(number="C-1002"), currency="GBP",
                                                  sales_price_list=gbp)
     dv.ContractLine.objects.filter(project=project).update(contract=contract)  # the project now bills in GBP
+    # Moved behind the services' back: tell finance of the line's new contract, as the map would (D50).
+    line = dv.ContractLine.objects.get(project=project)
+    inbound.receive_contract_billing_rules(rows=[{
+        "contract_number": contract.number, "line_name": line.name, "project_number": project.number,
+        "billing_method": line.billing_method, "deleted": False, "modified_on": "2026-01-01T00:00:00+00:00"}])
     entry = dv.TimeEntry.objects.create(resource=dv.Resource.objects.get(role=role), role=role, project=project,
                                         date=date.today(), hours=Decimal(4), status=dv.TimeEntry.Status.SUBMITTED)
     ids = entries.approve_time_entries(entry_ids=[entry.pk], by=world["pm"])

@@ -86,13 +86,17 @@ def test_it_keeps_a_reset_line_that_still_fails_in_its_error_journal(failing):
         journals.reset_journal_to_draft(journal_id=posted_journal.pk, by="accountant")  # only error journals
 
 
-def test_it_drops_a_journal_whose_every_line_moved_to_the_error_journal(ledger, staging):
+def test_it_keeps_the_journal_an_error_journal_names_when_every_line_moved_out_of_it(ledger, staging):
     LedgerAccount.objects.filter(legal_entity=ledger, number="600100").delete()
     staging.receive(staging.cost())
 
     run()
 
-    assert list(IntegrationJournal.objects.values_list("status", flat=True)) == [Journal.ERROR]
+    error_journal = IntegrationJournal.objects.get(status=Journal.ERROR)
+    original = IntegrationJournal.objects.get(number=error_journal.original_journal)  # it names a journal that is
+    assert (original.status, original.lines.count(), error_journal.lines.count()) == (Journal.POSTED, 0, 1)
+    run()
+    assert IntegrationJournal.objects.filter(pk=original.pk).exists()
 
 
 def test_it_resets_from_the_journal_page(world, failing, as_user):

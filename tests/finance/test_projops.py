@@ -139,6 +139,7 @@ def test_it_takes_the_most_specific_profile_rule(ledger, staging):
                            modified_on="2026-03-01T00:00:00Z")
     Project.objects.create(project_number="PRJ-2002", legal_entity="USPM", project_group=group,
                            modified_on="2026-03-01T00:00:00Z")
+    Project.objects.create(project_number="PRJ-1001", legal_entity="USPM", modified_on="2026-03-01T00:00:00Z")
     # The group does not accrue, one contract does, one project of it does not again.
     CostRevenueProfileRule.objects.create(legal_entity=ledger, profile=quiet, project_group=group)
     CostRevenueProfileRule.objects.create(legal_entity=ledger, profile=accruing, contract_number="PC-2000")
@@ -225,3 +226,36 @@ def test_it_takes_the_item_sales_tax_group_of_the_transaction_s_category(ledger,
     hours = staging.invoice(staging.unbilled(), invoice="INV-900002")
 
     assert [p.lines.get().item_tax_group for p in (proposal, hours)] == ["GOODS", "SERV"]
+
+
+def test_it_holds_an_actual_ahead_of_its_contract_billing_rule_then_posts_it_by_the_line_s_profile(ledger, staging):
+    cost = staging.cost(contract_line_name="Fixed price")
+    staging.receive(cost)
+
+    run()
+    assert (staged(cost).status, staged(cost).wait_reason) == (Status.WAITING, "billing_rule_missing")
+    assert str(staged(cost).get_wait_reason_display()) == (
+        "The contract line has no contract billing rule in finance yet")
+    assert not IntegrationJournalLine.objects.exists()
+
+    ContractBillingRule.objects.create(contract_number="PC-1001", line_name="Fixed price", billing_method="fp",
+                                       modified_on="2026-03-01T00:00:00Z")
+    run()
+    line = IntegrationJournalLine.objects.get(staging=staged(cost))
+    assert (staged(cost).status, line.profile) == (Status.POSTED, "FP")
+
+
+def test_it_holds_an_actual_ahead_of_its_project_while_a_project_group_rule_could_decide(ledger, staging):
+    quiet = CostRevenueProfile.objects.create(legal_entity=ledger, code="NOACCRUE", name="No accrual")
+    group = ProjectGroup.objects.get(legal_entity=ledger, code="TM")
+    CostRevenueProfileRule.objects.create(legal_entity=ledger, profile=quiet, project_group=group)
+    unbilled = staging.unbilled(project_number="PRJ-2001")
+    staging.receive(unbilled)
+
+    run()
+    assert (staged(unbilled).status, staged(unbilled).wait_reason) == (Status.WAITING, "project_missing")
+
+    Project.objects.create(project_number="PRJ-2001", legal_entity="USPM", modified_on="2026-03-01T00:00:00Z")
+    Project.objects.filter(project_number="PRJ-2001").update(project_group=group)
+    run()
+    assert IntegrationJournalLine.objects.get(staging=staged(unbilled)).profile == "NOACCRUE"

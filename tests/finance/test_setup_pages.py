@@ -141,3 +141,64 @@ def test_it_never_changes_a_legal_entity_s_code_that_staging_rows_name(accountan
 
     entity.refresh_from_db()
     assert (response.status_code, entity.code, entity.name) == (302, "USPM", "Renamed")
+
+
+def stale_form(monkeypatch, page_slug, meanwhile):
+    """The page's form, with `meanwhile` committed after the record was read and before it is saved."""
+    page = setup_pages.BY_SLUG[page_slug]
+    form_class = page.form_class()
+
+    class Stale(form_class):
+        def clean(self):
+            meanwhile()
+            return super().clean()
+
+    monkeypatch.setattr(setup_pages.SetupPage, "form_class",
+                        lambda self: Stale if self.slug == page_slug else form_class)
+
+
+def test_it_keeps_a_bridge_upsert_made_while_the_project_page_was_open(accountant, monkeypatch):
+    from finance.models import Project
+    from finance.services import inbound
+
+    inbound.receive_projects(rows=[{"project_number": "PRJ-1001", "name": "ERP rollout", "legal_entity": "USPM",
+                                    "deleted": False, "modified_on": "2026-01-01T00:00:00+00:00"}])
+    project = Project.objects.get(project_number="PRJ-1001")
+    group = ProjectGroup.objects.filter(legal_entity__code="USPM").first()
+    stale_form(monkeypatch, "projects", lambda: inbound.receive_projects(rows=[{
+        "project_number": "PRJ-1001", "name": "Renamed in Dataverse", "legal_entity": "USPM", "deleted": False,
+        "modified_on": "2099-01-01T00:00:00+00:00"}]))
+
+    response = accountant.post(reverse("finance:setup_projects_edit", args=[project.pk]),
+                               {"project_group": group.pk})
+
+    assert response.status_code == 302
+    project.refresh_from_db()
+    assert (project.name, project.project_group_id) == ("Renamed in Dataverse", group.pk)
+
+
+def test_it_refuses_a_stale_item_tax_group_once_an_import_took_the_milestone(accountant, monkeypatch):
+    from finance.models import OnAccountTransaction
+
+    on_account = OnAccountTransaction.objects.create(
+        milestone_id="00000000-0000-4000-8000-000000000009", contract_number="PC-1001", legal_entity="USPM",
+        milestone_date="2026-03-10", amount=5000, currency="USD", modified_on="2026-03-01T00:00:00Z")
+    stale_form(monkeypatch, "on-account-transactions", lambda: OnAccountTransaction.objects.filter(
+        pk=on_account.pk).update(status=OnAccountTransaction.Status.INVOICE_PROPOSAL))  # the import, meanwhile
+
+    response = accountant.post(reverse("finance:setup_on_account_transactions_edit", args=[on_account.pk]),
+                               {"item_tax_group": "SERV"})
+
+    assert "cannot change now" in response.content.decode()
+    on_account.refresh_from_db()
+    assert (on_account.status, on_account.item_tax_group) == (OnAccountTransaction.Status.INVOICE_PROPOSAL, "")
+
+
+def test_it_sends_an_anonymous_visitor_of_the_set_up_pages_to_the_login_page(world, client):
+    from finance.models import Project
+
+    project = Project.objects.create(project_number="PRJ-9001", legal_entity="USPM", modified_on="2026-03-01T00:00:00Z")
+    for url in (reverse("finance:setup"), reverse("finance:setup_legal_entities_new"),
+                reverse("finance:setup_projects_edit", args=[project.pk])):
+        response = client.get(url)
+        assert (response.status_code, response["Location"]) == (302, f"{reverse('login')}?next={url}")
