@@ -8,6 +8,7 @@ from playwright.sync_api import Page, expect, sync_playwright
 from dataverse.models import Actual, Invoice
 from finance.models import ActualStaging
 from finance.services import importing
+from projinv.dualwrite.models import Change, DataverseChange
 from tests.e2e.conftest import ROOT, wait_until
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, databases=["default", "finance"])]
@@ -47,6 +48,9 @@ def test_it_invoices_a_contract_through_the_portal(world, cluster, live_server):
     synced = {a.uuid for a in Actual.objects.filter(skip_sync=False)}
     wait_until(lambda: ActualStaging.objects.filter(dataverse_actual_id__in=synced).count() == len(synced),
                message="the approved actuals to be staged")
+    # ...and the master data they are posted by (the contract lines' billing rules, D50).
+    wait_until(lambda: not DataverseChange.objects.filter(status=Change.Status.PENDING).exists(),
+               message="the master data to reach finance")
     importing.import_from_staging(triggered_by="test")
     assert not ActualStaging.objects.exclude(status=ActualStaging.Status.POSTED).exists()
 
