@@ -55,9 +55,13 @@ def test_it_carries_an_invoice_of_ten_thousand_lines_to_posted_and_written_back(
 
     wait_until(lambda: not DataverseChange.objects.filter(status=Change.Status.PENDING).exists(), timeout=120,
                message="the approved actuals to be staged")
-    async_task("finance.tasks.import_from_staging")  # journalize and post the unbilled sales (the schedule's job)
-    wait_until(lambda: not ActualStaging.objects.filter(status="received").exists(), timeout=120,
-               message="the unbilled sales to be journalized and posted")
+
+    def journalized():  # the import's schedule, every few seconds, until every row is posted
+        async_task("finance.tasks.import_from_staging")
+        return not ActualStaging.objects.filter(transaction_type=TransactionType.UNBILLED_SALES).exclude(
+            status="posted").exists()
+
+    wait_until(journalized, timeout=180, interval=5, message="the unbilled sales to be journalized and posted")
 
     invoice = invoice_contract("PC-1002", pm=pm)
     assert InvoiceLineDetail.objects.filter(invoice=invoice).count() == LINES
