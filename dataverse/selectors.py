@@ -5,6 +5,7 @@ from django.db.models import Case, CharField, DateField, Exists, F, OuterRef, Q,
 from django.utils import timezone
 
 from .models import (
+    IN_BACKLOG,
     Actual,
     AdjustmentStatus,
     BillingStatus,
@@ -138,10 +139,7 @@ def backlog():
     Ready sales dated after the cut-off of their line's next scheduled run (run date − 1, domain.md
     §2.5) say so: that run will not take them (D72). A line with no schedule is billed by hand."""
     return (
-        Actual.objects.filter(transaction_type=TransactionType.UNBILLED_SALES, skip_sync=False)
-        .filter(Q(billing_status__in=[BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE,
-                                      BillingStatus.CUSTOMER_INVOICE_CREATED])
-                | Q(adjustment_status=AdjustmentStatus.ADJUSTED))
+        Actual.objects.filter(IN_BACKLOG)  # the condition of its partial indexes (D33)
         .annotate(next_run_date=next_run_date("contract_line_id"))
         .annotate(not_billable=Case(
             When(~Q(contract__status=ProjectContract.Status.ACTIVE), then=Value(NotBillable.CONTRACT_NOT_ACTIVE)),

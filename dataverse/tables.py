@@ -4,7 +4,8 @@ import django_tables2 as tables
 from django.utils.formats import date_format
 from django.utils.translation import gettext_lazy as _
 
-from projinv.columns import MoneyColumn, QuantityColumn, RateColumn
+from projinv.columns import DateColumn, MoneyColumn, QuantityColumn, RateColumn
+from projinv.tables import QUICK_ROWS
 
 from .models import (
     Actual,
@@ -73,6 +74,7 @@ class ActualTable(tables.Table):
 class BacklogTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     not_billable = tables.Column(verbose_name=_("can it be billed?"), empty_values=())
+    transaction_date = DateColumn()
     contract = tables.Column(accessor="contract__number", verbose_name=_("contract"))
     resource = tables.Column(accessor="resource__name", verbose_name=_("resource"))
     quantity = QuantityColumn()
@@ -83,6 +85,7 @@ class BacklogTable(tables.Table):
         model = Actual
         fields = ("selection", "transaction_date", "contract", "transaction_class", "resource", "quantity", "price",
                   "amount", "currency", "billing_status", "not_billable")
+        template_name = QUICK_ROWS
 
     def render_not_billable(self, value, record):
         if not value:
@@ -97,13 +100,16 @@ class BacklogTable(tables.Table):
 class AwaitingApprovalTable(tables.Table):
     """Submitted entries nobody approved yet: not in the backlog, and why (D72)."""
 
-    date = tables.DateColumn(verbose_name=_("date"))
+    date = DateColumn(verbose_name=_("date"))
     project_number = tables.Column(verbose_name=_("project"))
     entry_class = tables.Column(verbose_name=_("class"))
     who = tables.Column(verbose_name=_("resource or category"))
     entry_quantity = QuantityColumn(verbose_name=_("quantity"))
     description = tables.Column(verbose_name=_("description"))
     not_billable = tables.Column(verbose_name=_("can it be billed?"), empty_values=(), orderable=False)
+
+    class Meta:
+        template_name = QUICK_ROWS
 
     def render_entry_class(self, value):
         return TransactionClass(value).label
@@ -164,6 +170,7 @@ class InvoiceTable(tables.Table):
 class InvoiceLineDetailTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
     line = tables.Column(accessor="invoice_line__contract_line__name", verbose_name=_("Contract line"))
+    transaction_date = DateColumn()
     edit = tables.TemplateColumn(template_name="dataverse/_detail_actions.html", verbose_name="", orderable=False)
 
     def __init__(self, *args, editable=False, selectable=False, **kwargs):
@@ -181,6 +188,7 @@ class InvoiceLineDetailTable(tables.Table):
         model = InvoiceLineDetail
         fields = ("selection", "line", "transaction_date", "transaction_class", "billing_type", "description",
                   "quantity", "price", "amount", "tax", "currency", "edit")
+        template_name = QUICK_ROWS
 
 
 class InvoiceScheduleTable(tables.Table):

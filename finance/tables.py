@@ -1,7 +1,8 @@
 import django_tables2 as tables
 from django.utils.translation import gettext_lazy as _
 
-from projinv.columns import MoneyColumn, QuantityColumn, RateColumn, ShortIdColumn
+from projinv.columns import DateColumn, MoneyColumn, QuantityColumn, RateColumn, ShortIdColumn
+from projinv.tables import QUICK_ROWS
 
 from .models import (
     ActualStaging,
@@ -89,6 +90,7 @@ class ProposalTable(tables.Table):
 
 class ProposalLineTable(tables.Table):
     selection = tables.CheckBoxColumn(accessor="pk", orderable=False)
+    transaction_date = DateColumn()
     quantity = QuantityColumn()
     price = MoneyColumn()
     amount = MoneyColumn()
@@ -98,6 +100,7 @@ class ProposalLineTable(tables.Table):
         model = InvoiceProposalLine
         fields = ("selection", "transaction_date", "transaction_class", "billing_type", "line_property", "chargeable",
                   "quantity", "price", "amount", "sales_tax_group", "item_tax_group", "tax", "currency")
+        template_name = QUICK_ROWS
 
     def __init__(self, *args, editable=False, **kwargs):
         super().__init__(*args, **kwargs)

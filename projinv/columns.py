@@ -1,7 +1,9 @@
 """Table columns shared by both systems' pages: how amounts, quantities and ids read."""
 
+from datetime import date
+
 import django_tables2 as tables
-from django.utils.formats import number_format
+from django.utils.formats import date_format, number_format
 from django.utils.html import format_html
 
 RIGHT = {"td": {"class": "number"}, "th": {"class": "number"}}
@@ -26,6 +28,18 @@ class QuantityColumn(MoneyColumn):
 class RateColumn(MoneyColumn):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, decimals=6, **kwargs)
+
+
+class DateColumn(tables.Column):
+    """A date in the short date format, as django-tables2's DateColumn shows it, without its cost:
+    that column is a TemplateColumn that compiles a template for every cell (about 2 ms a row, so
+    200 ms for a page of 100 details)."""
+
+    def render(self, value):
+        return date_format(value, "SHORT_DATE_FORMAT")
+
+    def value(self, value):
+        return value.isoformat() if isinstance(value, date) else value
 
 
 class ShortIdColumn(tables.Column):

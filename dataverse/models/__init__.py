@@ -1,4 +1,6 @@
 from .actuals import (
+    IN_BACKLOG,
+    OPEN_BILLING_STATUSES,
     Actual,
     AdjustmentStatus,
     BillingStatus,
@@ -31,6 +33,7 @@ from .invoices import Invoice, InvoiceLine, InvoiceLineDetail
 from .milestones import Milestone
 
 __all__ = [
+    "IN_BACKLOG", "OPEN_BILLING_STATUSES",
     "Actual", "AdjustmentStatus", "BillingStatus", "BillingType", "TransactionClass", "TransactionConnection",
     "TransactionType", "ContractCustomer", "ContractLine", "Customer", "InvoiceSchedule", "PriceList", "Project",
     "ProjectContract", "ProjectTask",

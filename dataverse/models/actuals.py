@@ -50,6 +50,15 @@ class AdjustmentStatus(models.TextChoices):
     UNADJUSTABLE = "unadjustable", _("Unadjustable")
 
 
+# Unbilled sales still open in the billing backlog: not invoiced yet, or adjusted (shown with why).
+# The backlog page filters with exactly this condition and its partial indexes are built on it:
+# PostgreSQL uses a partial index only when it can prove the query's filter implies the index's.
+OPEN_BILLING_STATUSES = [BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE,
+                         BillingStatus.CUSTOMER_INVOICE_CREATED]
+IN_BACKLOG = models.Q(transaction_type=TransactionType.UNBILLED_SALES, skip_sync=False) & (
+    models.Q(billing_status__in=OPEN_BILLING_STATUSES) | models.Q(adjustment_status=AdjustmentStatus.ADJUSTED))
+
+
 class Actual(models.Model):
     uuid = models.UUIDField(_("actual ID"), default=uuid.uuid4, unique=True, editable=False)
     transaction_type = models.CharField(_("transaction type"), max_length=20, choices=TransactionType.choices)
@@ -122,6 +131,15 @@ class Actual(models.Model):
             # Reconciliation: synced actuals still waiting for their accounting details.
             models.Index(fields=["created_at"], name="actual_without_voucher",
                          condition=models.Q(skip_sync=False, voucher="")),
+            # ... and the first of them by id, the order the page lists them in (D33).
+            models.Index(fields=["id"], name="actual_without_voucher_by_id",
+                         condition=models.Q(skip_sync=False, voucher="")),
+            # The billing backlog page, newest first, whole or for one contract (D33).
+            models.Index(fields=["id"], name="actual_in_backlog", condition=IN_BACKLOG),
+            models.Index(fields=["contract", "id"], name="actual_in_backlog_by_contract", condition=IN_BACKLOG),
+            # An invoice's synced billed sales: the pipeline tracker and the reconciliation (D33).
+            models.Index(fields=["invoice"], name="actual_billed_by_invoice", include=["amount", "written_back_at"],
+                         condition=models.Q(transaction_type=TransactionType.BILLED_SALES, skip_sync=False)),
         ]
 
     def __str__(self):

@@ -127,3 +127,8 @@ class ProjectTransaction(models.Model):
         ordering = ["-pk"]
         verbose_name = _("project transaction")
         verbose_name_plural = _("project transactions")
+        indexes = [
+            # Posted WIP not invoiced yet, per project: the reconciliation's backlog against WIP (D33).
+            models.Index(fields=["project_number"], name="project_wip_not_invoiced", include=["amount"],
+                         condition=models.Q(transaction_type="unbilled_sales", status="posted")),
+        ]

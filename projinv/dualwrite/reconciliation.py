@@ -70,11 +70,12 @@ def pipeline(invoice_number: str) -> list[Stage]:
     return stages
 
 
-def _billed(invoice_numbers=None, **filters):
-    qs = Actual.objects.filter(transaction_type=TransactionType.BILLED_SALES, skip_sync=False, **filters)
-    if invoice_numbers is not None:
-        qs = qs.filter(invoice__number__in=invoice_numbers)
-    return {row["invoice__number"]: row for row in qs.values("invoice__number").annotate(
+def _billed(invoice_ids) -> dict[int, dict]:
+    """Count and amount of the invoices' synced billed sales, per invoice id: one grouped query on
+    the partial index of billed sales by invoice (D33), without joining the invoices."""
+    qs = Actual.objects.filter(transaction_type=TransactionType.BILLED_SALES, skip_sync=False,
+                               invoice_id__in=invoice_ids)
+    return {row["invoice_id"]: row for row in qs.order_by().values("invoice_id").annotate(
         count=Count("pk"), amount=Sum("amount"))}
 
 
@@ -87,11 +88,11 @@ def compare_invoices(invoice_numbers) -> list[dict]:
         "pk", "number", "amount", "tax", "status", "line_count", "line_amount")}
     posted = {p["proposal__number"]: p for p in ProjectInvoice.objects.filter(
         proposal__number__in=invoice_numbers).values("proposal__number", "number", "amount", "tax", "total")}
-    billed = _billed(invoice_numbers)
+    billed = _billed([proforma["pk"] for proforma in proformas.values()])
     rows = []
     for number in sorted(proformas):
         proforma, proposal = proformas[number], proposals.get(number, {})
-        invoice, sales = posted.get(number, {}), billed.get(number, {"count": 0, "amount": 0})
+        invoice, sales = posted.get(number, {}), billed.get(proforma["pk"], {"count": 0, "amount": 0})
         row = {
             "number": number, "proforma": proforma, "proposal": proposal, "invoice": invoice,
             "billed_count": sales["count"], "billed_amount": sales["amount"] or 0,
@@ -124,11 +125,16 @@ def compare_period(first_day: date) -> list[dict]:
     return compare_invoices(list(numbers.values_list("number", flat=True)))
 
 
+EXAMPLE_FIELDS = ["transaction_type", "project__number", "invoice__number", "created_at", "amount", "currency"]
+
+
 def actuals_without_voucher(*, older_than_minutes=None, limit=200):
     """Synced actuals with no accounting details yet, older than the threshold. No time window."""
     minutes = settings.DUALWRITE["STUCK_MINUTES"] if older_than_minutes is None else older_than_minutes
     qs = Actual.objects.filter(skip_sync=False, voucher="", created_at__lt=timezone.now() - timedelta(minutes=minutes))
-    return qs.count(), list(qs.select_related("project", "invoice").order_by("pk")[:limit])
+    # The first ones by id, on the partial index of the same rows by id (D33); only what the page shows.
+    examples = qs.select_related("project", "invoice").only(*EXAMPLE_FIELDS).order_by("pk")[:limit]
+    return qs.count(), list(examples)
 
 
 def backlog_vs_wip() -> list[dict]:

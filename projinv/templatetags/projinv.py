@@ -4,7 +4,15 @@ from django import template
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
+from projinv.tables import render_rows
+
 register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def table_rows(context, table):
+    """The rows of a table's page (projinv/quick_table.html)."""
+    return render_rows(table, context)
 
 
 @register.filter
