@@ -146,3 +146,39 @@ def test_it_shows_a_change_with_its_payload(world, as_user):
     assert client.get(reverse("dualwrite:change_detail", args=["nowhere", change.pk])).status_code == 404
     url = reverse("dualwrite:change_detail", args=["dataverse", change.pk])
     assert as_user(world["pm"]).get(url).status_code == 403
+
+
+def queries_on_both(client, url) -> int:
+    from django.db import connections
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connections["default"]) as dataverse, \
+            CaptureQueriesContext(connections["finance"]) as finance:
+        assert client.get(url).status_code == 200
+    return len(dataverse) + len(finance)
+
+
+def test_it_shows_the_invoice_pages_and_the_reconciliation_in_a_constant_number_of_queries(world, as_user):
+    from django.contrib.auth.models import User
+
+    from dataverse.models import TimeEntry
+    from dataverse.services import entries
+
+    integration = as_user(User.objects.get(username="integration"))
+    small, small_proposal = run_pipeline_to_proposal("PC-1001")
+    Actual.objects.update(created_at=timezone.now() - timedelta(days=1))  # some waiting for a voucher long
+    pages = [(integration, reverse("dualwrite:reconciliation"))]
+
+    def counts(invoice, proposal):
+        return [queries_on_both(client, url) for client, url in [
+            *pages, (as_user(world["pm"]), reverse("dataverse:invoice_detail", args=[invoice.pk])),
+            (as_user(User.objects.get(username="arclerk")), reverse("finance:proposal_detail", args=[proposal.pk]))]]
+
+    before = counts(small, small_proposal)
+    # More of everything: a second invoice of more lines in the month, more actuals without a voucher.
+    submitted = TimeEntry.objects.filter(status=TimeEntry.Status.SUBMITTED, project__number="PRJ-1002")
+    entries.approve_time_entries(entry_ids=list(submitted.values_list("pk", flat=True)), by=world["pm"])
+    big, big_proposal = run_pipeline_to_proposal("PC-1002")
+    Actual.objects.update(created_at=timezone.now() - timedelta(days=1))
+    assert big_proposal.lines.count() > small_proposal.lines.count()
+    assert counts(big, big_proposal) == before
