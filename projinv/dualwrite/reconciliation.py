@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, F, Max, Q, Sum
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -125,16 +125,21 @@ def compare_period(first_day: date) -> list[dict]:
     return compare_invoices(list(numbers.values_list("number", flat=True)))
 
 
-EXAMPLE_FIELDS = ["transaction_type", "project__number", "invoice__number", "created_at", "amount", "currency"]
-
-
 def actuals_without_voucher(*, older_than_minutes=None, limit=200):
-    """Synced actuals with no accounting details yet, older than the threshold. No time window."""
+    """Synced actuals with no accounting details yet, older than the threshold. No time window.
+
+    The count, and the first `limit` of them by id as plain rows (pk, transaction type and its
+    label, project, invoice, created, amount, currency): read on the partial index of the same rows
+    by id, with no model instance built and no `get_FOO_display()` per row (D33)."""
     minutes = settings.DUALWRITE["STUCK_MINUTES"] if older_than_minutes is None else older_than_minutes
     qs = Actual.objects.filter(skip_sync=False, voucher="", created_at__lt=timezone.now() - timedelta(minutes=minutes))
-    # The first ones by id, on the partial index of the same rows by id (D33); only what the page shows.
-    examples = qs.select_related("project", "invoice").only(*EXAMPLE_FIELDS).order_by("pk")[:limit]
-    return qs.count(), list(examples)
+    examples = list(qs.order_by("pk").values("pk", "transaction_type", "created_at", "amount", "currency",
+                                             project_number=F("project__number"),
+                                             invoice_number=F("invoice__number"))[:limit])
+    labels = {value: str(label) for value, label in TransactionType.choices}
+    for row in examples:
+        row["transaction_type_label"] = labels.get(row["transaction_type"], row["transaction_type"])
+    return qs.count(), examples
 
 
 def backlog_vs_wip() -> list[dict]:
@@ -161,7 +166,7 @@ def resync_actuals(actual_ids=None) -> dict:
     None: every actual the reconciliation page lists as without its voucher (up to RESYNC_LIMIT).
     """
     if actual_ids is None:
-        actual_ids = [a.pk for a in actuals_without_voucher(limit=RESYNC_LIMIT)[1]]
+        actual_ids = [a["pk"] for a in actuals_without_voucher(limit=RESYNC_LIMIT)[1]]
     with transaction.atomic():
         sent = outbox.record_rows(ACTUALS, dataverse_selectors.synced_actual_rows(actual_ids))
         # After the actuals, as at confirmation: a billed sale is linked by its connection only.
