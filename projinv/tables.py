@@ -44,6 +44,9 @@ class _Cells:
                            for value in (a.get(key) or {}).values())
         self.td = None if self.dynamic else bound_column.attrs["td"].as_html()
         self.model, self.attname, self.labels = self._direct(bound_column)
+        self.name = bound_column.accessor.bits[0]
+        self.value_only = self.args == ("value",) and not self.takes_all
+        self.empty_values = bound_column.column.empty_values
 
     @staticmethod
     def _direct(bound_column):
@@ -70,32 +73,39 @@ class _Cells:
             raw = getattr(record, self.attname)
             return force_str(self.labels.get(make_hashable(raw), raw), strings_only=True)
         try:
-            return self.column.accessor.resolve(record)
+            value = getattr(record, self.name)
         except Exception:
             return None  # as django-tables2 does: the column's default is shown
+        # A method is called the way the accessor calls it (unless it alters data, and so on).
+        return self.column.accessor.resolve(record) if callable(value) else value
 
-    def render(self, row, context) -> str:
+    def call_render(self, row, value):
+        """`row._call_render`, with the render signature read once per page."""
         column = self.column
-
-        def call_render(bound_column, value=None):
-            kwargs = row._optional_cell_arguments(bound_column, value)
+        if self.value_only:  # render(value), as most columns: no argument dictionary per cell
+            content = column.render(value=value)
+        else:
+            kwargs = row._optional_cell_arguments(column, value)
             if not self.takes_all:
                 if any(arg not in kwargs for arg in self.args):
                     return None  # as django-tables2's call_with_appropriate does
                 kwargs = {arg: kwargs[arg] for arg in self.args}
-            content = bound_column.render(**kwargs)
-            if bound_column.link:
-                return bound_column.link(content, **row._optional_cell_arguments(bound_column, value))
-            return content
+            content = column.render(**kwargs)
+        if column.link:
+            return column.link(content, **row._optional_cell_arguments(column, value))
+        return content
 
-        if self.model is not None and isinstance(row.record, self.model):
-            value = self.value(row.record)
-            cell = column.default if value in column.column.empty_values else call_render(column, value)
+    def render(self, row, context) -> str:
+        column, record = self.column, row.record
+        if self.model is not None and isinstance(record, self.model):
+            value = self.value(record)
+            cell = column.default if value in self.empty_values else self.call_render(row, value)
         else:
-            cell = row._get_and_render_with(column, render_func=call_render, default=column.default)
+            cell = row._get_and_render_with(column, render_func=lambda _column, value=None: self.call_render(
+                row, value), default=column.default)
         td = self.td
         if td is None:
-            column.current_value, column.current_record = cell, row.record
+            column.current_value, column.current_record = cell, record
             td = column.attrs["td"].as_html()
         if column.localize is not None:  # {{ cell|localize }} or {{ cell|unlocalize }}
             cell = str(formats.localize(cell, use_l10n=column.localize))
