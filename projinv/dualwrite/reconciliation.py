@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from dataverse import selectors as dataverse_selectors
-from dataverse.models import Actual, AdjustmentStatus, BillingStatus, Invoice, TransactionType
+from dataverse.models import OPEN_BILLING_STATUSES, Actual, AdjustmentStatus, Invoice, TransactionType
 from finance import selectors as finance_selectors
 from finance.models import ActualStaging, InvoiceProposal, ProjectInvoice, ProjectTransaction
 
@@ -144,10 +144,10 @@ def actuals_without_voucher(*, older_than_minutes=None, limit=200):
 
 def backlog_vs_wip() -> list[dict]:
     """Per project: Dataverse's open unbilled sales against finance's posted, not yet invoiced WIP."""
-    open_statuses = [BillingStatus.UNBILLED_SALES_CREATED, BillingStatus.READY_TO_INVOICE,
-                     BillingStatus.CUSTOMER_INVOICE_CREATED]
+    # The backlog's open statuses, as its partial index has them: the sums read backlog rows only (D33).
     backlog = dict(Actual.objects.filter(transaction_type=TransactionType.UNBILLED_SALES, skip_sync=False,
-                                         adjustment_status=AdjustmentStatus.NONE, billing_status__in=open_statuses)
+                                         adjustment_status=AdjustmentStatus.NONE,
+                                         billing_status__in=OPEN_BILLING_STATUSES)
                    .values_list("project__number").annotate(total=Sum("amount")).values_list("project__number",
                                                                                               "total"))
     wip = dict(ProjectTransaction.objects.filter(transaction_type=TransactionType.UNBILLED_SALES,
