@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from projinv.bulk import copy_insert
 from projinv.money import round_money
 
 from ..models import (
@@ -164,14 +165,14 @@ class BillingPlan:
 
     def save(self) -> list[int]:
         # Billed sales may name a replacement made in this plan as the sale they invoice: those
-        # replacements need their keys first, so unbilled actuals go in one statement, billed in another.
+        # replacements need their keys first, so unbilled actuals go in one COPY, billed in another.
         billed = [a for a in self.actuals if a.transaction_type == TransactionType.BILLED_SALES]
-        Actual.objects.bulk_create([a for a in self.actuals if a.transaction_type != TransactionType.BILLED_SALES])
-        Actual.objects.bulk_create(billed)
-        TransactionConnection.objects.bulk_create(
+        copy_insert(Actual, [a for a in self.actuals if a.transaction_type != TransactionType.BILLED_SALES])
+        copy_insert(Actual, billed)
+        copy_insert(TransactionConnection, [
             TransactionConnection(transaction1=a, transaction1_role=ra, transaction2=b, transaction2_role=rb)
             for a, ra, b, rb in self.connections
-        )
+        ])
         return [a.pk for a in self.actuals]
 
 

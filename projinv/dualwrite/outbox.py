@@ -3,6 +3,8 @@
 from django.conf import settings
 from django.db import transaction
 
+from projinv.bulk import copy_insert
+
 from . import relay, states
 from .maps import TableMap
 from .models import KEY_LENGTH, Change
@@ -33,11 +35,11 @@ def record_many(table_map: TableMap, items) -> list[Change]:
     states.refuse_if_stopped(table_map)  # raises: the caller's transaction rolls back
     model = relay.CHANGE_MODELS[table_map.source]
     using = model.objects.db
-    changes = model.objects.using(using).bulk_create(
+    changes = copy_insert(model, [
         model(map_code=table_map.code, key=key, payload=payload, row_count=count, priority=table_map.priority,
               ordering_key=table_map.ordering_key(payload))
         for key, payload, count in items
-    )
+    ], using=using)
     ids = [c.pk for c in changes]
     if ids:
         # Only after commit: a worker must never see (or miss) a change that might still roll back.
