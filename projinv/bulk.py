@@ -43,15 +43,21 @@ def copy_insert(model: type[models.Model], objs: Sequence[models.Model], *, usin
         keys = sorted(row[0] for row in cursor.fetchall())
         for obj, key in zip(objs, keys, strict=True):
             setattr(obj, pk.attname, key)
+        try:
+            for obj in objs:
+                # Related objects saved since they were assigned (or earlier in this list) give their keys
+                # now, as in bulk_create; an unsaved one is refused the same way, before anything is written.
+                obj._prepare_related_fields_for_save(operation_name="copy_insert")
+        except ValueError:
+            for obj in objs:
+                setattr(obj, pk.attname, None)
+            raise
         converters = [_converter(f, connection) for f in fields]
         auto_now = [f for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
         columns = ", ".join(connection.ops.quote_name(f.column) for f in fields)
         attnames = [f.attname for f in fields]
         with cursor.cursor.copy(f"COPY {connection.ops.quote_name(opts.db_table)} ({columns}) FROM STDIN") as copy:
             for obj in objs:
-                # Related objects saved since they were assigned give their keys now, as in bulk_create
-                # (an unsaved one is refused the same way).
-                obj._prepare_related_fields_for_save(operation_name="copy_insert")
                 for field in auto_now:
                     field.pre_save(obj, add=True)
                 values = [getattr(obj, name) for name in attnames]

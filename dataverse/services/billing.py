@@ -60,8 +60,8 @@ class BillingPlan:
             "contract_id": like.contract_id, "contract_line_id": like.contract_line_id,
             "time_entry_id": like.time_entry_id, "entry_id": like.entry_id,
             "transaction_category_id": like.transaction_category_id, "milestone_id": like.milestone_id,
-            "invoice": self.invoice,
-            "invoice_line_detail": detail,
+            "invoice_id": self.invoice.pk,
+            "invoice_line_detail_id": detail.pk,
             "transaction_date": like.transaction_date, "currency": like.currency, "unit": like.unit,
             "billing_status": BillingStatus.CUSTOMER_INVOICE_POSTED, "description": detail.description,
             "accounting_date": self.accounting_date, **values,
@@ -116,7 +116,7 @@ class BillingPlan:
             self.bill(rebill, detail, invoices=rebill)
         if final < billed.quantity:  # the credited rest goes back to the backlog, chargeable
             self.replace(billed, detail, quantity=billed.quantity - final, billing_type=BillingType.CHARGEABLE,
-                         price=billed.price, synced=True, invoice=None,
+                         price=billed.price, synced=True, invoice_id=None,
                          billing_status=BillingStatus.UNBILLED_SALES_CREATED)
 
     def bill_milestone(self, detail: InvoiceLineDetail) -> Actual:
