@@ -34,6 +34,11 @@ def _default_sql(field: models.Field) -> str:
     return sql.Literal(value).as_string(None)
 
 
+def literal(value) -> str:
+    """A constant as an SQL literal (quoted by psycopg), for statements whose parameters are taken."""
+    return sql.Literal(value).as_string(None)
+
+
 def columns(model) -> list[models.Field]:
     return [f for f in model._meta.concrete_fields if not f.primary_key]
 
