@@ -52,13 +52,14 @@ ACTUAL_FIELDS = dict(
 )
 
 
+def synced_actuals(actual_ids):
+    """The actuals among `actual_ids` that go to finance (skip sync off), as the map's rows (a query)."""
+    return Actual.objects.filter(pk__any=list(actual_ids), skip_sync=False).order_by("pk").values(**ACTUAL_FIELDS)
+
+
 def synced_actual_rows(actual_ids) -> list[dict]:
-    """The actuals among `actual_ids` that go to finance (skip sync off), as plain rows."""
-    return list(
-        Actual.objects.filter(pk__in=actual_ids, skip_sync=False)
-        .order_by("pk")
-        .values(**ACTUAL_FIELDS)
-    )
+    """The same, as plain rows."""
+    return list(synced_actuals(actual_ids))
 
 
 # One array parameter, not an IN list of every new actual: a confirmation of 10,000 details passes

@@ -23,6 +23,9 @@ MESSAGES = {
     "on_account_profile_missing": _(
         "No fixed-price cost and revenue profile rule applies to the project and contract of milestone "
         "%(milestones)s: its revenue has nowhere to post. The next run retries."),
+    "fixed_price_profile_missing": _(
+        "No fixed-price cost and revenue profile rule applies to the project and contract of billed sale "
+        "%(actuals)s: its revenue has nowhere to post. The next run retries."),
     "on_account_busy": _("Milestone %(milestones)s is also on another proposal imported in this run. "
                          "The next run retries."),
     # One billed sale still missing something (the items of "unposted").

@@ -5,14 +5,17 @@ from django.db.models import F
 from .models import ActualStaging, Customer, ProjectInvoice
 
 
-def accounting_details(staging_ids) -> list[dict]:
-    """The accounting details of staging rows, keyed by the Dataverse actual they belong to."""
-    return list(
-        ActualStaging.objects.filter(pk__in=staging_ids).order_by("pk").values(
-            "voucher", "posting_date", "exchange_rate", "accounting_amount", "accounting_currency",
-            "sales_tax_amount", "invoice_number", actual_id=F("dataverse_actual_id"),
-        )
+def accounting_details_query(staging_ids):
+    """The accounting details of staging rows, keyed by the Dataverse actual they belong to (a query)."""
+    return ActualStaging.objects.filter(pk__any=list(staging_ids)).order_by("pk").values(
+        "voucher", "posting_date", "exchange_rate", "accounting_amount", "accounting_currency",
+        "sales_tax_amount", "invoice_number", actual_id=F("dataverse_actual_id"),
     )
+
+
+def accounting_details(staging_ids) -> list[dict]:
+    """The same, as plain rows."""
+    return list(accounting_details_query(staging_ids))
 
 
 def customer_invoice_summary(invoice: ProjectInvoice) -> dict:

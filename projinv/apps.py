@@ -14,4 +14,5 @@ class ProjinvConfig(AppConfig):
     verbose_name = "projinv portal"
 
     def ready(self):
+        from . import lookups  # noqa: F401 - registers `__any` on every field
         post_migrate.connect(_sync_roles, dispatch_uid="projinv.sync_roles")

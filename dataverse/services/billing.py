@@ -13,6 +13,10 @@ transaction it invoices, and posting the invoice reverses the original's WIP in 
 
 A detail added by hand on the draft has no actual yet: see `BillingPlan.bill_manual`.
 
+Unchanged details, nearly all of a large invoice, are billed by two set-based statements
+(`BILL_UNCHANGED_SQL`, `CONNECT_UNCHANGED_SQL`): the same rows `BillingPlan.reverse` and
+`BillingPlan.bill` would make, without building 20,000 model instances. The plan takes the rest.
+
 A correction detail (domain.md §2.10) credits a billed sale: the billed sale is Adjusted and a
 billed-sales reversal is created (it goes to finance as a credit line); what should finally stand is
 re-billed through a new unbilled sale; a credited remainder returns to the backlog as a new unbilled
@@ -22,8 +26,11 @@ invoice, so they are new WIP there.
 
 from dataclasses import dataclass, field
 
+from django.db import connection
 from django.utils import timezone
 
+from projinv import sqlgen
+from projinv.bulk import copy_insert
 from projinv.money import round_money
 
 from ..models import (
@@ -59,8 +66,8 @@ class BillingPlan:
             "contract_id": like.contract_id, "contract_line_id": like.contract_line_id,
             "time_entry_id": like.time_entry_id, "entry_id": like.entry_id,
             "transaction_category_id": like.transaction_category_id, "milestone_id": like.milestone_id,
-            "invoice": self.invoice,
-            "invoice_line_detail": detail,
+            "invoice_id": self.invoice.pk,
+            "invoice_line_detail_id": detail.pk,
             "transaction_date": like.transaction_date, "currency": like.currency, "unit": like.unit,
             "billing_status": BillingStatus.CUSTOMER_INVOICE_POSTED, "description": detail.description,
             "accounting_date": self.accounting_date, **values,
@@ -115,7 +122,7 @@ class BillingPlan:
             self.bill(rebill, detail, invoices=rebill)
         if final < billed.quantity:  # the credited rest goes back to the backlog, chargeable
             self.replace(billed, detail, quantity=billed.quantity - final, billing_type=BillingType.CHARGEABLE,
-                         price=billed.price, synced=True, invoice=None,
+                         price=billed.price, synced=True, invoice_id=None,
                          billing_status=BillingStatus.UNBILLED_SALES_CREATED)
 
     def bill_milestone(self, detail: InvoiceLineDetail) -> Actual:
@@ -164,20 +171,61 @@ class BillingPlan:
 
     def save(self) -> list[int]:
         # Billed sales may name a replacement made in this plan as the sale they invoice: those
-        # replacements need their keys first, so unbilled actuals go in one statement, billed in another.
+        # replacements need their keys first, so unbilled actuals go in one COPY, billed in another.
         billed = [a for a in self.actuals if a.transaction_type == TransactionType.BILLED_SALES]
-        Actual.objects.bulk_create([a for a in self.actuals if a.transaction_type != TransactionType.BILLED_SALES])
-        Actual.objects.bulk_create(billed)
-        TransactionConnection.objects.bulk_create(
+        copy_insert(Actual, [a for a in self.actuals if a.transaction_type != TransactionType.BILLED_SALES])
+        copy_insert(Actual, billed)
+        copy_insert(TransactionConnection, [
             TransactionConnection(transaction1=a, transaction1_role=ra, transaction2=b, transaction2_role=rb)
             for a, ra, b, rb in self.connections
-        )
+        ])
         return [a.pk for a in self.actuals]
 
 
-def unchanged(detail: InvoiceLineDetail, original: Actual) -> bool:
-    return (detail.quantity, detail.price, detail.billing_type) == (
-        original.quantity, original.price, original.billing_type)
+# What sorts a detail: one that bills its actual as it is goes by SQL, every other kind by the plan.
+SORT_FIELDS = ("pk", "actual_id", "corrected_billed_id", "milestone_id", "quantity", "price", "billing_type",
+               "actual__quantity", "actual__price", "actual__billing_type")
+
+_REVERSAL, _BILLED = "k.kind = 'reversal'", "k.kind = 'billed'"
+BILL_UNCHANGED_SQL = sqlgen.insert_select(Actual, {
+    # As BillingPlan._new copies `like` (the original), then reverse() and bill() on it.
+    **{name: f"o.{name}" for name in (
+        "transaction_class", "project_id", "task_id", "resource_id", "role_id", "customer_id", "contract_id",
+        "contract_line_id", "time_entry_id", "entry_id", "transaction_category_id", "milestone_id",
+        "transaction_date", "currency", "unit", "billing_type", "price")},
+    "invoice_id": "d.invoice_id", "invoice_line_detail_id": "d.id", "description": "d.description",
+    "billing_status": f"'{BillingStatus.CUSTOMER_INVOICE_POSTED}'", "accounting_date": "%(accounting_date)s",
+    "transaction_type": f"CASE WHEN {_BILLED} THEN '{TransactionType.BILLED_SALES}' "
+                        f"ELSE '{TransactionType.UNBILLED_SALES}' END",
+    "adjustment_status": f"CASE WHEN {_REVERSAL} THEN '{AdjustmentStatus.UNADJUSTABLE}' ELSE '' END",
+    "skip_sync": _REVERSAL,
+    "quantity": f"CASE WHEN {_REVERSAL} THEN -o.quantity ELSE o.quantity END",
+    "amount": f"CASE WHEN {_REVERSAL} THEN -o.amount ELSE o.amount END",
+    "invoiced_actual_id": f"CASE WHEN {_BILLED} THEN o.id END",
+}, """FROM dataverse_invoicelinedetail d
+  JOIN dataverse_actual o ON o.id = d.actual_id
+ CROSS JOIN (VALUES (1, 'reversal'), (2, 'billed')) AS k(n, kind)
+ WHERE d.id = ANY(%(details)s)
+ ORDER BY k.n, d.id""", suffix="RETURNING id")
+
+CONNECT_UNCHANGED_SQL = sqlgen.insert_select(TransactionConnection, {
+    "transaction1_id": "n.id", "transaction2_id": "d.actual_id",
+    "transaction1_role": f"CASE WHEN n.skip_sync THEN '{Role.REVERSING}' ELSE '{Role.BILLED_SALES}' END",
+    "transaction2_role": f"CASE WHEN n.skip_sync THEN '{Role.ORIGINAL}' ELSE '{Role.UNBILLED_SALES}' END",
+}, """FROM dataverse_actual n JOIN dataverse_invoicelinedetail d ON d.id = n.invoice_line_detail_id
+ WHERE n.id = ANY(%(new)s)
+ ORDER BY n.id""")
+
+
+def bill_unchanged(detail_ids: list[int], *, accounting_date) -> list[int]:
+    """Reverse and bill, in SQL, the actuals of details that bill them unchanged."""
+    if not detail_ids:
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(BILL_UNCHANGED_SQL, {"details": detail_ids, "accounting_date": accounting_date})
+        new_ids = sorted(row[0] for row in cursor.fetchall())
+        cursor.execute(CONNECT_UNCHANGED_SQL, {"new": new_ids})
+    return new_ids
 
 
 def replacement_parts(detail: InvoiceLineDetail, original: Actual):
@@ -189,10 +237,23 @@ def replacement_parts(detail: InvoiceLineDetail, original: Actual):
 
 
 def create_billing_actuals(*, invoice: Invoice) -> list[int]:
-    details = list(InvoiceLineDetail.objects.filter(invoice=invoice)
+    accounting_date = timezone.localdate(invoice.confirmed_at)  # BR-25
+    unchanged, others, invoiced, milestone_ids = [], [], [], []
+    for pk, actual_id, corrected_id, milestone_id, *terms in (
+            InvoiceLineDetail.objects.filter(invoice=invoice).order_by("pk").values_list(*SORT_FIELDS)):
+        milestone_ids.append(milestone_id)
+        if actual_id is None or corrected_id is not None:
+            others.append(pk)  # a milestone, a detail added by hand, a correction
+            continue
+        invoiced.append(actual_id)
+        # Quantity, price and billing type as the actual has them: billed as it is.
+        (unchanged if terms[:3] == terms[3:] else others).append(pk)
+    new_ids = bill_unchanged(unchanged, accounting_date=accounting_date)
+
+    details = list(InvoiceLineDetail.objects.filter(pk__in=others)
                    .select_related("actual", "corrected_billed", "milestone", "invoice_line__contract_line")
-                   .order_by("pk"))
-    plan = BillingPlan(invoice=invoice, accounting_date=timezone.localdate(invoice.confirmed_at))  # BR-25
+                   .order_by("pk")) if others else []
+    plan = BillingPlan(invoice=invoice, accounting_date=accounting_date)
     adjusted = []
     for detail in details:
         if detail.is_correction:
@@ -210,25 +271,20 @@ def create_billing_actuals(*, invoice: Invoice) -> list[int]:
         if detail.is_manual:
             plan.bill_manual(detail)
             continue
-        original = detail.actual
-        if unchanged(detail, original):
-            plan.reverse(original, detail)
-            plan.bill(original, detail, invoices=original)
-            continue
+        original = detail.actual  # edited on the draft: adjusted, reversed, replaced and billed
         adjusted.append(original.pk)
         plan.reverse(original, detail)
         for quantity, billing_type, price in replacement_parts(detail, original):
             replacement = plan.replace(original, detail, quantity=quantity, billing_type=billing_type, price=price)
             plan.reverse(replacement, detail)
             plan.bill(replacement, detail, invoices=original)
-    new_ids = plan.save()
-    invoiced = [d.actual_id for d in details if d.actual_id and not d.is_correction]
+    new_ids += plan.save()
     # In primary-key order, as the write-back locks them: the two wait for each other, never deadlock.
     list(Actual.objects.select_for_update().filter(pk__in=invoiced + adjusted).order_by("pk").values_list("pk"))
     Actual.objects.filter(pk__in=invoiced).update(
         billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED)
     Actual.objects.filter(pk__in=adjusted).update(adjustment_status=AdjustmentStatus.ADJUSTED)
     # Billed in full → Customer invoice posted; credited (in full or in part) → Ready again (§4.5).
-    refresh_invoice_status(milestone_ids=[d.milestone_id for d in details])
+    refresh_invoice_status(milestone_ids=milestone_ids)
     actuals_created.send(sender=Actual, actual_ids=new_ids)
     return new_ids

@@ -7,7 +7,7 @@ same rules, in the same code:
   approver reduced it, non-chargeable for the rest; non-chargeable in full when the line's task,
   role (time) or category (expense) rule says so; one per contract customer by billing split;
 - on a fixed-price line, the cost only (revenue comes from milestones); a fee there is refused.
-Actuals are built in memory and written with one bulk insert per batch (design.md §6).
+Actuals are built in memory and written with one COPY per batch (design.md §6, projinv/bulk.py).
 """
 
 from collections import defaultdict
@@ -18,6 +18,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from projinv.bulk import copy_insert
 from projinv.domain import DomainError
 from projinv.money import round_money
 
@@ -205,12 +206,13 @@ def _approve(model, entry_ids, *, by, billable) -> list[int]:
         common = dict(
             transaction_class=transaction_class, project_id=entry.project_id, task_id=entry.task_id,
             resource_id=entry.resource_id, role_id=getattr(entry, "role_id", None),
-            transaction_category_id=getattr(entry, "category_id", None), **{SOURCE_FIELD[model]: entry},
+            transaction_category_id=getattr(entry, "category_id", None), **{f"{SOURCE_FIELD[model]}_id": entry.pk},
             transaction_date=entry.date, accounting_date=entry.date, quantity=entry.quantity,
             unit="hour" if is_time else categories[entry.category_id].unit, description=entry.description,
         )
         if line is not None:
-            common.update(contract=line.contract, contract_line=line, customer_id=line.contract.customer_id)
+            # Keys, not objects: assigning related objects costs a descriptor per field at 10,000 entries.
+            common.update(contract_id=line.contract_id, contract_line_id=line.pk, customer_id=line.contract.customer_id)
         cost = None
         if transaction_class != TransactionClass.FEE:
             cost_price = prices.get(project.cost_price_list_id, entry)
@@ -246,14 +248,14 @@ def _approve(model, entry_ids, *, by, billable) -> list[int]:
                 if cost is not None:
                     pairs.append((unbilled, cost))
 
-    Actual.objects.bulk_create(actuals)
-    TransactionConnection.objects.bulk_create(
+    copy_insert(Actual, actuals)
+    copy_insert(TransactionConnection, [
         TransactionConnection(
-            transaction1=unbilled, transaction1_role=TransactionConnection.Role.UNBILLED_SALES,
-            transaction2=cost, transaction2_role=TransactionConnection.Role.COST,
+            transaction1_id=unbilled.pk, transaction1_role=TransactionConnection.Role.UNBILLED_SALES,
+            transaction2_id=cost.pk, transaction2_role=TransactionConnection.Role.COST,
         )
         for unbilled, cost in pairs
-    )
+    ])
     now = timezone.now()
     billable_field = "billable_hours" if is_time else "billable_quantity"
     model.objects.filter(pk__in=[e.pk for e in entries]).update(
@@ -306,12 +308,12 @@ def _recall(model, entry_ids) -> list[int]:
                billing_status=BillingStatus.CANCELED if original.billing_status else "")
         for original in originals
     ]
-    Actual.objects.bulk_create(reversals)
-    TransactionConnection.objects.bulk_create(
+    copy_insert(Actual, reversals)
+    copy_insert(TransactionConnection, [
         TransactionConnection(transaction1=reversal, transaction1_role=TransactionConnection.Role.REVERSING,
                               transaction2=original, transaction2_role=TransactionConnection.Role.ORIGINAL)
         for reversal, original in zip(reversals, originals, strict=True)
-    )
+    ])
     Actual.objects.filter(pk__in=[a.pk for a in originals]).update(
         adjustment_status=AdjustmentStatus.ADJUSTED,
         billing_status=Case(When(billing_status="", then=Value("")), default=Value(BillingStatus.CANCELED)))

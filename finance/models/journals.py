@@ -99,7 +99,8 @@ class IntegrationJournalLine(models.Model):
 
 
 class ProjectTransaction(models.Model):
-    """A posted project transaction in the project subledger."""
+    """A posted project transaction in the project subledger: a journalized cost or unbilled sale, or a
+    fixed-price billed sale with nothing behind it, posted with no voucher to be invoiced (D54)."""
 
     class Status(models.TextChoices):
         POSTED = "posted", _("Posted")

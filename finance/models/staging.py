@@ -63,6 +63,8 @@ class ActualStaging(models.Model):
     role_name = models.CharField(_("role"), max_length=100, blank=True)
     transaction_category = models.CharField(_("transaction category"), max_length=100, blank=True)
     invoice_number = models.CharField(_("proforma invoice"), max_length=20, blank=True)
+    # The actual whose project transaction this billed sale invoices: its unbilled sale's (D40), or its own
+    # on a fixed-price line with nothing behind it, once finance posted a transaction for it (D54).
     invoiced_actual_id = models.UUIDField(_("invoiced unbilled actual"), null=True, blank=True)
     # A milestone's billed sale names its milestone: the on-account transaction it invoices.
     milestone_id = models.UUIDField(_("milestone"), null=True, blank=True)

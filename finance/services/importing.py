@@ -3,6 +3,8 @@
 One single-flight run (a PostgreSQL advisory lock, BR-05) made of a few set-based statements on
 the finance database (design.md §6); the work does not loop over rows in Python.
 
+0. A billed sale of a fixed-price line that is not a milestone's has nothing behind it to invoice: it
+   gets a project transaction of its own, with no voucher (D54).
 1. Pending cost and unbilled-sales rows get their exchange rate, line property, project category
    and cost and revenue profile; rows whose set-up is missing wait with a reason and are taken by
    the next run once the set-up is fixed.
@@ -12,7 +14,9 @@ the finance database (design.md §6); the work does not loop over rows in Python
    Dataverse. A line that cannot post moves to an error journal until a person resets it (D46).
 3. Each proposal still without lines gets all its lines in one statement when every billed sale
    of its invoice is staged, the count matches what Dataverse declared and every unbilled sale
-   they invoice is posted (BR-03, BR-04); otherwise none, and an issue says what is missing.
+   they invoice is posted (BR-03, BR-04), every milestone's on-account transaction is there (D49)
+   and every fixed-price line has its profile (D52, D54); otherwise none, and an issue says what
+   is missing.
 """
 
 import json
@@ -53,6 +57,17 @@ PROFILE_LATERAL = """LEFT JOIN LATERAL (
                 OR (r.project_number = '' AND r.contract_number = '' AND r.project_group_id IS NULL))
          ORDER BY rule_rank DESC, r.id
          LIMIT 1) pr ON true"""
+
+
+# The project category of a row `s` (as `pc`): its transaction category's in the legal entity `le`, else
+# the parameters' (`ip`) default of its type (domain.md §2.3.4).
+PROJECT_CATEGORY_JOINS = f"""LEFT JOIN finance_projectcategory matched
+    ON matched.legal_entity_id = le.id AND s.transaction_category <> ''
+   AND matched.transaction_category = s.transaction_category
+   AND matched.category_type = {CATEGORY_TYPE_SQL.format(cls="s.transaction_class")}
+  LEFT JOIN finance_projectcategory pc ON pc.id = coalesce(matched.id, CASE s.transaction_class
+            WHEN 'time' THEN ip.hour_category_id WHEN 'expense' THEN ip.expense_category_id
+            WHEN 'material' THEN ip.item_category_id WHEN 'fee' THEN ip.fee_category_id END)"""
 
 
 def _per_class(column: str, *, fee: str | None = None, otherwise: str) -> str:
@@ -96,14 +111,7 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_
   LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
   LEFT JOIN finance_integrationparameters ip ON ip.legal_entity_id = le.id
   LEFT JOIN finance_lineproperty lp ON lp.id = {LINE_PROPERTY_ID.format(row="s")}
-  -- the project category of the transaction category in this legal entity, else the default (§2.3.4)
-  LEFT JOIN finance_projectcategory matched
-    ON matched.legal_entity_id = le.id AND s.transaction_category <> ''
-   AND matched.transaction_category = s.transaction_category
-   AND matched.category_type = {CATEGORY_TYPE_SQL.format(cls="s.transaction_class")}
-  LEFT JOIN finance_projectcategory pc ON pc.id = coalesce(matched.id, CASE s.transaction_class
-            WHEN 'time' THEN ip.hour_category_id WHEN 'expense' THEN ip.expense_category_id
-            WHEN 'material' THEN ip.item_category_id WHEN 'fee' THEN ip.fee_category_id END)
+  {PROJECT_CATEGORY_JOINS}
   -- the cost and revenue profile: the most specific rule of the row's billing method wins (D43)
   LEFT JOIN finance_project prj ON prj.project_number = s.project_number
   LEFT JOIN finance_contractbillingrule br
@@ -299,6 +307,63 @@ UPDATE finance_actualstaging s
 RETURNING s.id
 """
 
+# A billed sale of a fixed-price line that is not a milestone's (a detail added by hand, or what a
+# correction re-bills of one, D70) has no unbilled sale behind it and will never get a connection. It
+# gets a project transaction of its own, with no voucher (nothing was accrued, so invoicing reverses no
+# WIP), and names it as the one it invoices by its own id; its credits reach it by their reversing
+# connection (D40, D54). Without the line's rule (D50) it waits; the batch also takes a waiting row that
+# has been linked or got its rule since, to clear what it waited for.
+FIXED_PRICE_BATCH_SQL = """
+CREATE TEMP TABLE fixed_price_batch ON COMMIT DROP AS
+SELECT s.id AS staging_id, le.accounting_currency,
+       s.invoiced_actual_id IS NULL AND br.billing_method = 'fp' AS fixed_price,
+       CASE WHEN s.currency = le.accounting_currency THEN 1::numeric ELSE x.rate END AS rate,
+       CASE WHEN s.invoiced_actual_id IS NOT NULL THEN NULL
+            WHEN br.id IS NULL THEN 'billing_rule_missing'
+            WHEN br.billing_method <> 'fp' THEN NULL
+            WHEN le.id IS NULL THEN 'legal_entity_missing'
+            WHEN s.currency <> le.accounting_currency AND x.rate IS NULL THEN 'exchange_rate_missing'
+       END AS wait_reason
+  FROM finance_actualstaging s
+  LEFT JOIN finance_contractbillingrule br
+    ON br.contract_number = s.contract_number AND br.line_name = s.contract_line_name AND br.active
+  LEFT JOIN finance_legalentity le ON le.code = s.legal_entity
+  LEFT JOIN LATERAL (
+        SELECT r.rate FROM finance_exchangerate r
+         WHERE r.from_currency = s.currency AND r.to_currency = le.accounting_currency
+           AND r.valid_from <= s.accounting_date
+         ORDER BY r.valid_from DESC LIMIT 1) x ON true
+ WHERE s.status IN ('received', 'waiting') AND s.transaction_type = 'billed_sales' AND s.milestone_id IS NULL
+   AND s.transaction_class <> 'milestone' AND s.quantity >= 0 AND s.contract_line_name <> ''
+   AND (s.invoiced_actual_id IS NULL OR s.status = 'waiting')
+"""
+
+FIXED_PRICE_SQL = [
+    """UPDATE finance_actualstaging s SET status = 'waiting', wait_reason = b.wait_reason
+         FROM fixed_price_batch b WHERE s.id = b.staging_id AND b.wait_reason IS NOT NULL""",
+    """UPDATE finance_actualstaging s SET status = 'received', wait_reason = ''
+         FROM fixed_price_batch b WHERE s.id = b.staging_id AND b.wait_reason IS NULL AND s.status = 'waiting'""",
+    f"""INSERT INTO finance_projecttransaction (
+            staging_id, dataverse_actual_id, legal_entity, project_number, transaction_type, transaction_class,
+            accounting_date, quantity, amount, currency, exchange_rate, accounting_amount, voucher, status, category,
+            line_property)
+        SELECT s.id, s.dataverse_actual_id, s.legal_entity, s.project_number, s.transaction_type,
+               s.transaction_class, s.accounting_date, s.quantity, s.amount, s.currency, b.rate,
+               projinv_round_money(s.amount * b.rate, b.accounting_currency), '', 'posted', coalesce(pc.code, ''),
+               coalesce(lp.code, '')
+          FROM fixed_price_batch b
+          JOIN finance_actualstaging s ON s.id = b.staging_id
+          JOIN finance_legalentity le ON le.code = s.legal_entity
+          LEFT JOIN finance_integrationparameters ip ON ip.legal_entity_id = le.id
+          LEFT JOIN finance_lineproperty lp ON lp.id = {LINE_PROPERTY_ID.format(row="s")}
+          {PROJECT_CATEGORY_JOINS}
+         WHERE b.fixed_price AND b.wait_reason IS NULL
+         ORDER BY s.id
+        ON CONFLICT DO NOTHING""",
+    """UPDATE finance_actualstaging s SET invoiced_actual_id = s.dataverse_actual_id
+         FROM fixed_price_batch b WHERE s.id = b.staging_id AND b.fixed_price AND b.wait_reason IS NULL""",
+]
+
 # A billed sale can be invoiced once the transaction it names is posted (BR-04); a credit (a billed-sales
 # reversal from a correction: negative quantity, whatever its amount) once that transaction is invoiced.
 INVOICEABLE = "((s.quantity >= 0 AND t.status = 'posted') OR (s.quantity < 0 AND t.status = 'invoiced'))"
@@ -341,6 +406,18 @@ BILLED_LINE_PROPERTY_JOINS = f"""
   LEFT JOIN finance_integrationparameters ip ON ip.legal_entity_id = le.id
   LEFT JOIN finance_lineproperty lp ON lp.id = {LINE_PROPERTY_ID.format(row="s")}"""
 
+# The fixed-price profile a line's revenue posts by (as `pr`), for the lines that post by it: a milestone's
+# on the project and contract of its on-account transaction (D49), a fixed-price billed sale's on those of
+# the project transaction finance posted for it (D54). Needs `s`, `t` and `oa`.
+FIXED_PRICE_PROFILE_JOINS = f"""CROSS JOIN LATERAL (
+        SELECT coalesce(oa.id IS NOT NULL OR t.transaction_type = 'billed_sales', false) AS applies,
+               CASE WHEN oa.id IS NOT NULL THEN oa.project_number
+                    WHEN t.transaction_type = 'billed_sales' THEN t.project_number END AS project_number,
+               CASE WHEN oa.id IS NOT NULL THEN oa.contract_number
+                    WHEN t.transaction_type = 'billed_sales' THEN s.contract_number END AS contract_number) fpr
+  LEFT JOIN finance_project prj ON prj.project_number = fpr.project_number
+  {PROFILE_LATERAL.format(project="fpr.project_number", contract="fpr.contract_number", method="'fp'")}"""
+
 PROPOSAL_READINESS_SQL = f"""
 SELECT p.id, p.number, p.expected_line_count,
        count(s.id) AS staged,
@@ -348,6 +425,8 @@ SELECT p.id, p.number, p.expected_line_count,
        array_agg(DISTINCT coalesce(nullif(s.billing_type, ''), 'not_specified'))
            FILTER (WHERE s.id IS NOT NULL AND lp.id IS NULL) AS unmapped,
        array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL AND pr.id IS NULL) AS unprofiled,
+       array_agg(DISTINCT s.dataverse_actual_id::text) FILTER (WHERE oa.id IS NULL AND fpr.applies AND pr.id IS NULL)
+           AS unprofiled_sales,
        array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL) AS milestones
   FROM finance_invoiceproposal p
   LEFT JOIN finance_actualstaging s
@@ -355,9 +434,8 @@ SELECT p.id, p.number, p.expected_line_count,
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
   {ON_ACCOUNT_JOIN}
   {BILLED_LINE_PROPERTY_JOINS}
-  -- a milestone's line needs the fixed-price profile its revenue posts by (D49): none, no lines
-  LEFT JOIN finance_project prj ON prj.project_number = oa.project_number
-  {PROFILE_LATERAL.format(project="oa.project_number", contract="oa.contract_number", method="'fp'")}
+  -- a milestone's or fixed-price billed sale's line needs the profile its revenue posts by (D52, D54)
+  {FIXED_PRICE_PROFILE_JOINS}
  WHERE p.status = 'header_only' AND (%(only)s = '' OR p.number = %(only)s)
  GROUP BY p.id
  ORDER BY p.id
@@ -366,7 +444,8 @@ SELECT p.id, p.number, p.expected_line_count,
 UNPOSTED_DETAIL_SQL = f"""
 SELECT s.invoice_number, s.dataverse_actual_id, s.invoiced_actual_id, s.transaction_date, s.amount, s.currency,
        u.status AS unbilled_status, u.wait_reason, uj.number AS error_journal,
-       coalesce(s.milestone_id::text, CASE WHEN s.transaction_class = 'milestone' THEN '?' END) AS milestone
+       coalesce(s.milestone_id::text, CASE WHEN s.transaction_class = 'milestone' THEN '?' END) AS milestone,
+       s.wait_reason AS billed_wait_reason
   FROM finance_actualstaging s
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
   {ON_ACCOUNT_JOIN}
@@ -395,8 +474,8 @@ INSERT INTO finance_invoiceproposalline (
     line_property, chargeable, transaction_date, quantity, price, amount, tax, currency, sales_tax_group,
     item_tax_group)
 SELECT p.id, s.id, t.id, oa.id,
-       -- readiness saw the profile; without one the NULL refuses the line rather than guess (D52)
-       CASE WHEN oa.id IS NULL THEN 'invoiced_revenue' WHEN pr.on_account_invoicing = 'pl'
+       -- readiness saw the profile; without one the NULL refuses the line rather than guess (D52, D54)
+       CASE WHEN NOT fpr.applies THEN 'invoiced_revenue' WHEN pr.on_account_invoicing = 'pl'
             THEN 'invoiced_revenue_on_account' WHEN pr.on_account_invoicing = 'balance'
             THEN 'wip_invoiced_on_account' END,
        s.transaction_class, s.billing_type, lp.code, lp.chargeable, s.transaction_date,
@@ -407,9 +486,9 @@ SELECT p.id, s.id, t.id, oa.id,
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
   LEFT JOIN finance_onaccounttransaction oa ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id
   {BILLED_LINE_PROPERTY_JOINS}
-  -- a milestone's revenue posts as its fixed-price profile's on-account invoicing says (D49)
-  LEFT JOIN finance_project prj ON prj.project_number = oa.project_number
-  {PROFILE_LATERAL.format(project="oa.project_number", contract="oa.contract_number", method="'fp'")}
+  -- a milestone's, or a fixed-price billed sale's, revenue posts as the fixed-price profile's on-account
+  -- invoicing says (D49, D54)
+  {FIXED_PRICE_PROFILE_JOINS}
   LEFT JOIN finance_customer c ON c.legal_entity_id = le.id AND c.number = p.customer_number
   -- the item sales tax group of the transaction's project category, else the legal entity's default
   LEFT JOIN finance_projectcategory pc ON pc.legal_entity_id = le.id AND pc.code = t.category
@@ -454,6 +533,8 @@ def import_from_staging(*, triggered_by: str, proposal_number: str = "") -> Impo
                     status=ImportRun.Status.SKIPPED, finished_at=timezone.now(),
                 )
             run = ImportRun.objects.create(triggered_by=triggered_by, proposal_number=proposal_number)
+            # Fixed-price billed sales first: the credits of one are linked to its transaction just after.
+            _post_fixed_price_billings(cursor, run)
             link_unlinked_billed_sales(cursor)
             _journalize_and_post(cursor, run)
             _create_proposal_lines(cursor, run, proposal_number)
@@ -475,7 +556,7 @@ def _journalize_and_post(cursor, run: ImportRun) -> None:
     cursor.execute("DROP TABLE IF EXISTS import_batch, posting_batch")
     cursor.execute(CLASSIFY_SQL)
     cursor.execute(MARK_WAITING_SQL)
-    run.waiting_rows = cursor.rowcount
+    run.waiting_rows += cursor.rowcount
     cursor.execute(CREATE_JOURNALS_SQL, params)
     cursor.execute(CREATE_LINES_SQL, params)
     cursor.execute(MARK_JOURNALIZED_SQL, params)
@@ -496,6 +577,18 @@ def _journalize_and_post(cursor, run: ImportRun) -> None:
         accounting_details_ready.send(sender=ImportRun, staging_ids=posted_ids)
 
 
+def _post_fixed_price_billings(cursor, run: ImportRun) -> None:
+    """Post a project transaction for each billed sale of a fixed-price line with nothing behind it (D54)."""
+    cursor.execute("DROP TABLE IF EXISTS fixed_price_batch")
+    cursor.execute(FIXED_PRICE_BATCH_SQL)
+    waits, *_rest = FIXED_PRICE_SQL
+    cursor.execute(waits)
+    run.waiting_rows += cursor.rowcount
+    for statement in _rest:
+        cursor.execute(statement)
+    cursor.execute("DROP TABLE fixed_price_batch")
+
+
 def _count(cursor, condition: str) -> int:
     cursor.execute(f"SELECT count(*) FROM posting_batch WHERE {condition}")
     return cursor.fetchone()[0]
@@ -505,8 +598,10 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
     cursor.execute(PROPOSAL_READINESS_SQL, {"only": proposal_number})
     # Why a proposal gets no lines: a message code and its parameters (finance.messages, D48).
     ready, blocked, taken = [], {}, set()
-    for pk, number, expected, staged, unposted, unmapped, unprofiled, milestones in cursor.fetchall():
-        if expected and staged == expected and not unposted and not unmapped and not unprofiled:
+    for pk, number, expected, staged, unposted, unmapped, unprofiled, unprofiled_sales, milestones in \
+            cursor.fetchall():
+        if (expected and staged == expected and not unposted and not unmapped and not unprofiled
+                and not unprofiled_sales):
             # Readiness saw each milestone without this run's other proposals: one proposal per milestone
             # a run, so shares and re-bills never add up beyond its amount (D51).
             if busy := taken.intersection(milestones or ()):
@@ -518,6 +613,8 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
             blocked[pk] = (number, "unmapped_billing_types", {"types": ", ".join(sorted(unmapped))})
         elif unprofiled and staged == expected:
             blocked[pk] = (number, "on_account_profile_missing", {"milestones": ", ".join(sorted(unprofiled))})
+        elif unprofiled_sales and staged == expected:
+            blocked[pk] = (number, "fixed_price_profile_missing", {"actuals": ", ".join(sorted(unprofiled_sales))})
         elif not expected and not staged:
             blocked[pk] = (number, "no_billed_sales", {})
         elif staged != expected:
@@ -529,12 +626,15 @@ def _create_proposal_lines(cursor, run: ImportRun, proposal_number: str) -> None
         cursor.execute(UNPOSTED_DETAIL_SQL, {"numbers": missing})
         details: dict[str, list[dict]] = {}
         for invoice, billed_id, actual_id, date, amount, currency, unbilled_status, wait_reason, error_journal, \
-                milestone in cursor.fetchall():
+                milestone, billed_wait_reason in cursor.fetchall():
             item = {"actual": str(actual_id), "date": str(date), "amount": f"{amount:.2f}", "currency": currency}
             if milestone == "?":  # a milestone's billed sale that does not say which milestone (yet)
                 code, item["actual"] = "milestone_missing", str(billed_id)
             elif milestone is not None:
                 code, item["actual"] = "on_account_missing", milestone
+            elif billed_wait_reason:
+                # The billed sale itself waits: a fixed-price line's, for what finance needs to post it (D54).
+                code, item["actual"], item["reason"] = "waiting", str(billed_id), billed_wait_reason
             elif actual_id is None:
                 # The billed sale is here, the connection naming what it invoices is not (yet).
                 code, item["actual"] = "missing_connection", str(billed_id)

@@ -45,16 +45,17 @@ SELECT r.transaction1_id, r.transaction1_role, r.transaction2_id, r.transaction2
 ON CONFLICT (transaction1_id, transaction2_id) DO NOTHING
 """
 
-# A connection may name its ends in either order: read each one both ways round.
+# A connection may name its ends in either order: read each one both ways round. It is found by
+# either end through that end's index (an OR over both columns would read the whole table).
 CONNECTION_PAIRS = """(
+    WITH found AS (
+        SELECT * FROM finance_transactionconnectionstaging WHERE transaction1_id = ANY(%(ids)s::uuid[])
+        UNION
+        SELECT * FROM finance_transactionconnectionstaging WHERE transaction2_id = ANY(%(ids)s::uuid[]))
     SELECT transaction1_id AS this_id, transaction1_role AS this_role,
-           transaction2_id AS other_id, transaction2_role AS other_role
-      FROM finance_transactionconnectionstaging
-     WHERE transaction1_id = ANY(%(ids)s::uuid[]) OR transaction2_id = ANY(%(ids)s::uuid[])
+           transaction2_id AS other_id, transaction2_role AS other_role FROM found
     UNION ALL
-    SELECT transaction2_id, transaction2_role, transaction1_id, transaction1_role
-      FROM finance_transactionconnectionstaging
-     WHERE transaction1_id = ANY(%(ids)s::uuid[]) OR transaction2_id = ANY(%(ids)s::uuid[])
+    SELECT transaction2_id, transaction2_role, transaction1_id, transaction1_role FROM found
 )"""
 
 # Which unbilled sale a billed sale invoices, once both it and its connection are here, whichever
@@ -103,7 +104,9 @@ def receive_actuals(*, rows: list[dict]) -> int:
     with connections["finance"].cursor() as cursor:
         cursor.execute(STAGE_ACTUALS_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
         created = cursor.rowcount
-        _link_invoiced_actuals(cursor, [str(row["actual_id"]) for row in rows])
+        # Only billed sales are linked: cost and unbilled sales (most rows) invoice nothing.
+        if billed := [str(row["actual_id"]) for row in rows if row["transaction_type"] == "billed_sales"]:
+            _link_invoiced_actuals(cursor, billed)
         return created
 
 

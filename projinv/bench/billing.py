@@ -9,8 +9,9 @@ from django.db import connections, transaction
 
 from dataverse import models as dv
 from finance import models as fin
+from projinv import sqlgen
 
-from . import databases, sqlgen
+from . import databases
 from .world import PAYMENT_DAYS, World, execute, fetch
 
 # --- Proforma invoices of the regular contracts -----------------------------------------------

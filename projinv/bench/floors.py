@@ -21,9 +21,10 @@ from django.db import connections, transaction
 
 from dataverse import models as dv
 from finance import models as fin
+from projinv import sqlgen
 from projinv.dualwrite.models import DataverseChange, FinanceChange
 
-from . import billing, databases, sqlgen, world
+from . import billing, databases, world
 from .timing import stopwatch
 
 TWINS = {

@@ -4,8 +4,8 @@ are timed with 1,000,000 actuals behind them (issue #6) at the shape production 
 from datetime import timedelta
 
 from dataverse import models as dv
+from projinv import sqlgen
 
-from . import sqlgen
 from .world import CURRENCY, FIRST_DAY, World, execute
 
 

@@ -21,9 +21,9 @@ from django.utils import timezone
 
 from dataverse import models as dv
 from finance import models as fin
+from projinv import sqlgen
 from projinv.dualwrite import demo
 
-from . import sqlgen
 from .volumes import ENTRIES_PER_CONTRACT, Volumes
 
 LEGAL_ENTITY = demo.LEGAL_ENTITY

@@ -8,12 +8,23 @@ keys make a second delivery a no-op. Delivered changes stay as the activity log 
 Everything else (map states, failures, alert rules, invariant checks) lives in `default`.
 """
 
+import json
+from decimal import Decimal
+
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 KEY_LENGTH = 200  # a business key (a contract line's name is up to 200 characters)
+
+
+class PayloadDecoder(json.JSONDecoder):
+    """Numbers with a fraction come back as Decimal, never float: a payload the database built
+    (`outbox.record_query`) carries amounts as JSON numbers, and a float would round them."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, parse_float=Decimal, **kwargs)
 
 
 class Change(models.Model):
@@ -35,7 +46,7 @@ class Change(models.Model):
     # the order they happened: the header before its actuals. Empty: no ordering constraint.
     ordering_key = models.CharField(_("ordering key"), max_length=KEY_LENGTH, blank=True)
     priority = models.PositiveSmallIntegerField(_("priority"), default=1)
-    payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder)
+    payload = models.JSONField(_("payload"), encoder=DjangoJSONEncoder, decoder=PayloadDecoder)
     row_count = models.PositiveIntegerField(_("rows"), default=1)
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.PENDING)
     attempts = models.PositiveIntegerField(_("attempts"), default=0)

@@ -20,7 +20,7 @@ from .maps import (
 
 @receiver(actuals_created, dispatch_uid="dualwrite.queue_actuals")
 def _queue_actuals(sender, actual_ids, **kwargs):
-    outbox.record_rows(ACTUALS, dataverse_selectors.synced_actual_rows(actual_ids))
+    outbox.record_query(ACTUALS, dataverse_selectors.synced_actuals(actual_ids))
     # After the actuals in the same invoice's order (priority 3): import links billed sales by them.
     outbox.record_rows(TRANSACTION_CONNECTIONS, dataverse_selectors.transaction_connection_rows(actual_ids))
 
@@ -37,7 +37,7 @@ def _queue_invoice_header(sender, invoice, **kwargs):
 
 @receiver(accounting_details_ready, dispatch_uid="dualwrite.queue_write_back")
 def _queue_write_back(sender, staging_ids, **kwargs):
-    outbox.record_rows(ACTUALS_WRITE_BACK, finance_selectors.accounting_details(staging_ids))
+    outbox.record_query(ACTUALS_WRITE_BACK, finance_selectors.accounting_details_query(staging_ids))
 
 
 @receiver(proposal_posted, dispatch_uid="dualwrite.queue_customer_invoice")

@@ -15,7 +15,7 @@ import time
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError
+from django.db import DatabaseError, connections
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -42,6 +42,62 @@ def _deliverable(model, now):
     )
 
 
+# A delivery is three round trips besides the payload's own: claim (with the change and what blocks
+# it), the map's state, and the acknowledgement (with the followers it frees). At a hundred rows a
+# change, the write-back of 100 invoices is 200 deliveries: each query saved is a fifth of the floor.
+CLAIM_SQL = """
+WITH claimed AS (
+    UPDATE {table} c SET claimed_at = %(now)s, attempts = c.attempts + 1
+     WHERE c.id = %(id)s AND c.status = 'pending' AND c.next_attempt_at <= %(now)s
+       AND (c.claimed_at IS NULL OR c.claimed_at < %(expired)s)
+    RETURNING c.id, c.map_code, c.key, c.ordering_key, c.priority, c.payload, c.attempts, c.triage)
+SELECT claimed.*, b.id, b.map_code
+  FROM claimed
+  LEFT JOIN LATERAL (
+       SELECT b.id, b.map_code FROM {table} b
+        WHERE claimed.ordering_key <> '' AND b.ordering_key = claimed.ordering_key
+          AND b.status IN ('pending', 'failed')
+          AND (b.priority < claimed.priority OR (b.priority = claimed.priority AND b.id < claimed.id))
+        ORDER BY b.priority, b.id LIMIT 1) b ON true
+"""
+# Guarded by the claim: a worker whose claim expired and was taken over does not overwrite. The
+# followers freed are those held behind a change (a new one has its own task queued already).
+ACK_SQL = """
+WITH done AS (
+    UPDATE {table} SET status = 'delivered', delivered_at = now(), claimed_at = NULL, last_error = '',
+           waiting = '{{}}'::jsonb, duration_ms = %(duration)s,
+           solved_by = CASE WHEN triage <> '' THEN taken_by ELSE solved_by END,
+           triage = CASE WHEN triage <> '' THEN 'solved' ELSE triage END
+     WHERE id = %(id)s AND claimed_at = %(now)s
+    RETURNING ordering_key),
+woken AS (
+    UPDATE {table} f SET next_attempt_at = now()
+      FROM done
+     WHERE done.ordering_key <> '' AND f.ordering_key = done.ordering_key AND f.status = 'pending'
+       AND f.claimed_at IS NULL AND f.id <> %(id)s AND f.waiting ? 'change'
+    RETURNING f.id)
+SELECT (SELECT count(*) FROM done), ARRAY(SELECT id FROM woken ORDER BY id)
+"""
+
+
+def _claim(model, change_id: int, now):
+    """Claim a due change: (the change, the earliest undelivered change it must wait for), or None."""
+    expired = now - timedelta(seconds=settings.DUALWRITE["CLAIM_SECONDS"])
+    with connections[model.objects.db].cursor() as cursor:
+        cursor.execute(CLAIM_SQL.format(table=model._meta.db_table),
+                       {"id": change_id, "now": now, "expired": expired})
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    *fields, blocker_id, blocker_map = row
+    names = ("id", "map_code", "key", "ordering_key", "priority", "payload", "attempts", "triage")
+    values = dict(zip(names, fields, strict=True))
+    # Django reads jsonb as text and lets the field decode it, as a queryset would.
+    values["payload"] = model._meta.get_field("payload").from_db_value(values["payload"], None, None)
+    change = model(**values, claimed_at=now)
+    return change, ({"change": blocker_id, "map": blocker_map, "key": change.ordering_key} if blocker_id else None)
+
+
 def _blocking(model, change: Change):
     """The earliest undelivered change that must arrive before this one, if any."""
     if not change.ordering_key:
@@ -66,18 +122,17 @@ def deliver(*, source: str, change_id: int) -> bool:
     """Deliver one change if it is due, its map runs, and nothing before it is pending."""
     model = CHANGE_MODELS[source]
     now = timezone.now()
-    claimed = _deliverable(model, now).filter(pk=change_id).update(claimed_at=now, attempts=F("attempts") + 1)
-    if claimed != 1:
+    claimed = _claim(model, change_id, now)
+    if claimed is None:
         return False  # delivered already, held by another worker, or not due yet
-    change = model.objects.get(pk=change_id)
+    change, blocker = claimed
     table_map = MAPS[change.map_code]
     if (state := states.state_of(table_map.code)) != states.State.RUNNING:
         _hold(model, change, now=now, waiting={"map_state": state})
         return False
-    if blocker := _blocking(model, change):
-        _hold(model, change, now=now,
-              waiting={"change": blocker.pk, "map": blocker.map_code, "key": change.ordering_key})
-        # The blocker may have been delivered between our check and our hold, its worker waking
+    if blocker:
+        _hold(model, change, now=now, waiting=blocker)
+        # The blocker may have been delivered between our claim and our hold, its worker waking
         # followers while we still held the claim: look again, so this change does not wait for a sweep.
         if not _blocking(model, change):
             release_held(source, model, [change.pk])
@@ -88,25 +143,14 @@ def deliver(*, source: str, change_id: int) -> bool:
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for a person to see
         _record_failure(model, source, change, exc)
         return False
-    # Guarded by the claim: a worker whose claim expired and was taken over does not overwrite.
-    solved = {"triage": Change.Triage.SOLVED, "solved_by": F("taken_by")} if change.triage else {}
-    marked = model.objects.filter(pk=change_id, claimed_at=now).update(
-        status=Change.Status.DELIVERED, delivered_at=timezone.now(), claimed_at=None, last_error="",
-        waiting={}, duration_ms=int((time.monotonic() - started) * 1000), **solved,
-    )
+    with connections[model.objects.db].cursor() as cursor:
+        cursor.execute(ACK_SQL.format(table=model._meta.db_table),
+                       {"id": change.pk, "now": now, "duration": int((time.monotonic() - started) * 1000)})
+        marked, woken = cursor.fetchone()
     if not marked:
         return False  # our claim expired and another worker took over: it reports the delivery
-    if change.ordering_key:
-        _wake_followers(source, model, change)
+    enqueue_many(source, woken)  # held behind this one: they may go now, rather than at the next sweep
     return True
-
-
-def _wake_followers(source: str, model, change: Change) -> None:
-    """Changes held back behind this one (an invoice's actuals behind its header) may go now,
-    rather than at the next sweep."""
-    followers = model.objects.filter(ordering_key=change.ordering_key, status=Change.Status.PENDING,
-                                     claimed_at=None).exclude(pk=change.pk)
-    release_held(source, model, list(followers.values_list("pk", flat=True)))
 
 
 def release_held(source: str, model, ids: list[int]) -> None:

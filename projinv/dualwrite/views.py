@@ -5,6 +5,7 @@ from datetime import date, datetime
 
 from django.conf import settings
 from django.contrib.auth.decorators import permission_required
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db.models import Count, Max, Min, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
@@ -226,7 +227,7 @@ def change_detail(request, source, pk):
     if model is None:
         raise Http404
     change = get_object_or_404(model, pk=pk)
-    payload = json.dumps(change.payload, indent=2, ensure_ascii=False)
+    payload = json.dumps(change.payload, indent=2, ensure_ascii=False, cls=DjangoJSONEncoder)
     return render(request, "dualwrite/change_detail.html", {
         "title": f"#{change.pk}", "change": change, "source": source, "map": MAPS.get(change.map_code),
         # A 1,000-row chunk is long; the first part shows its shape, the download has it all.

@@ -67,6 +67,36 @@ def test_it_bills_an_unchanged_detail_as_it_is(eight_hours, world):
     assert (original.adjustment_status, original.billing_status) == ("", BillingStatus.CUSTOMER_INVOICE_POSTED)
 
 
+# What a billed sale and a reversal keep of the unbilled sale they bill (BillingPlan._new, and the
+# set-based statement that bills unchanged details).
+KEPT = ["transaction_class", "project_id", "task_id", "resource_id", "role_id", "customer_id", "contract_id",
+        "contract_line_id", "time_entry_id", "entry_id", "transaction_category_id", "milestone_id",
+        "transaction_date", "currency", "unit", "billing_type", "price"]
+
+
+def test_it_makes_the_reversal_and_the_billed_sale_of_an_unchanged_detail_field_by_field(eight_hours, world):
+    invoice, detail = eight_hours
+    InvoiceLineDetail.objects.filter(pk=detail.pk).update(description="Design workshop")
+    confirm(invoice, world)
+    invoice.refresh_from_db()
+    original = Actual.objects.get(pk=detail.actual_id)
+    reversal = Actual.objects.get(invoice_line_detail=detail, skip_sync=True)
+    sale = Actual.objects.get(invoice_line_detail=detail, transaction_type=TransactionType.BILLED_SALES)
+    for made in (reversal, sale):
+        assert [getattr(made, f) for f in KEPT] == [getattr(original, f) for f in KEPT]
+        assert (made.invoice_id, made.description, made.billing_status, made.accounting_date) == (
+            invoice.pk, "Design workshop", BillingStatus.CUSTOMER_INVOICE_POSTED, invoice.confirmed_at.date())
+        assert made.uuid not in (original.uuid, None) and made.voucher == ""
+    assert (reversal.transaction_type, reversal.quantity, reversal.amount, reversal.adjustment_status,
+            reversal.invoiced_actual_id) == (TransactionType.UNBILLED_SALES, Decimal(-8), Decimal(-1600),
+                                             AdjustmentStatus.UNADJUSTABLE, None)
+    assert (sale.quantity, sale.amount, sale.adjustment_status, sale.skip_sync, sale.invoiced_actual_id) == (
+        Decimal(8), Decimal(1600), AdjustmentStatus.NONE, False, original.pk)
+    assert sorted(TransactionConnection.objects.filter(transaction2=original).values_list(
+        "transaction1_id", "transaction1_role", "transaction2_role")) == sorted([
+            (reversal.pk, Role.REVERSING, Role.ORIGINAL), (sale.pk, Role.BILLED_SALES, Role.UNBILLED_SALES)])
+
+
 def test_it_splits_a_decreased_quantity_into_chargeable_and_non_chargeable(eight_hours, world):
     invoice, detail = eight_hours
     drafts.update_detail(detail_id=detail.pk, by=world["pm"], quantity=Decimal(6), price=Decimal(200),

@@ -21,7 +21,7 @@ from dataverse.models import (
     TransactionType,
 )
 from dataverse.services import contract_lines, drafts, invoicing
-from finance.models import ActualStaging, InvoiceProposal, InvoiceProposalLine
+from finance.models import ActualStaging, InvoiceProposal, InvoiceProposalLine, PostingSetup
 from finance.services import importing
 from projinv.domain import DomainError, InvalidTransition
 
@@ -209,21 +209,92 @@ def test_it_walks_a_manual_tm_detail_through_the_bridge_and_finance(world):
     assert invoice.status == "posted"
 
 
-def test_it_stops_an_fp_manual_detail_at_finance_which_has_nothing_to_invoice_it_on(fp_line, world):
-    """Finance builds a proposal line on a posted project transaction or a milestone's on-account
-    transaction; an FP manual billed sale has neither, so finance's import holds the proposal."""
-    sync()
-    importing.import_from_staging(triggered_by="test")
+def fp_invoice(fp_line, world):
+    """A confirmed invoice of PC-1001 with only a fee added by hand on its FP line (its time taken off)."""
     invoice = invoice_contract("PC-1001")
+    for detail in InvoiceLineDetail.objects.filter(invoice=invoice):
+        drafts.delete_detail(detail_id=detail.pk, by=world["pm"])
     line = InvoiceLine.objects.get(invoice=invoice, contract_line=fp_line)
-    add(line, world, transaction_class="fee", category_id=TransactionCategory.objects.get(name="Setup fee").pk,
-        role_id=None, quantity=D(1), price=D(1200))
-    invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
+    detail = add(line, world, transaction_class="fee", category_id=TransactionCategory.objects.get(name="Setup fee").pk,
+                 role_id=None, quantity=D(1), price=D(1200))
+    invoice = invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
     sync()
     importing.import_from_staging(triggered_by="test")
+    return invoice, detail
+
+
+def voucher_of(project_invoice) -> dict:
+    return {posting_type: (account, amount) for account, posting_type, amount in
+            project_invoice.voucher.entries.values_list("account", "posting_type", "accounting_amount")}
+
+
+WIP = {"wip_sales_value", "accrued_revenue"}
+
+
+def test_it_walks_an_fp_manual_detail_through_the_bridge_and_finance_to_posted(fp_line, world):
+    """Finance invoices the billed sale on a project transaction it posts for it, with no WIP (D54)."""
+    sync()
+    importing.import_from_staging(triggered_by="test")
+    invoice, detail = fp_invoice(fp_line, world)
+
     proposal = InvoiceProposal.objects.get(number=invoice.number)
-    assert (proposal.status, proposal.import_code) == ("header_only", "unposted")
-    assert [item["code"] for item in proposal.import_params["list"]] == ["missing_connection"]
+    assert proposal.status == "open", proposal.import_message
+    billed = Actual.objects.get(invoice_line_detail=detail)
+    line = proposal.lines.get()
+    assert (line.staging.dataverse_actual_id, line.quantity, line.amount) == (billed.uuid, D(1), D(1200))
+    assert proposal.amount == invoice.amount
+
+    project_invoice = post(proposal)
+
+    setup = PostingSetup.objects.get(legal_entity__code=proposal.legal_entity)
+    voucher = voucher_of(project_invoice)
+    assert voucher.pop("customer_balance") == (setup.customer_balance, project_invoice.total)
+    assert voucher.pop(line.revenue_posting) == (getattr(setup, line.revenue_posting), -line.amount)
+    assert voucher.pop("sales_tax", (setup.sales_tax, -line.tax)) == (setup.sales_tax, -line.tax)
+    assert voucher == {}  # and nothing else: no WIP
+    assert sum(project_invoice.voucher.entries.values_list("accounting_amount", flat=True)) == 0
+    assert_invariants_hold_once_settled()
+    invoice.refresh_from_db()
+    billed.refresh_from_db()
+    assert (invoice.status, invoice.customer_invoice_number) == ("posted", project_invoice.number)
+    assert billed.voucher == project_invoice.voucher.number
+
+
+@pytest.mark.parametrize(("final", "net"), [(D(0), D(-1200)), (D(1), D(-400))])
+def test_it_credits_an_fp_manual_detail_through_finance_as_a_credit_note(fp_line, world, final, net):
+    from dataverse.services import corrections
+
+    sync()
+    importing.import_from_staging(triggered_by="test")
+    invoice, detail = fp_invoice(fp_line, world)
+    post(InvoiceProposal.objects.get(number=invoice.number))
+    sync()
+    sale = Actual.objects.get(invoice_line_detail=detail)
+    corrective = corrections.revise_invoice(invoice_id=invoice.pk, by=world["pm"], detail_ids=[detail.pk],
+                                            into_invoice_id=None)
+    correction = InvoiceLineDetail.objects.get(invoice=corrective, corrected_billed=sale)
+    drafts.update_detail(detail_id=correction.pk, by=world["pm"], quantity=final, price=D(800),
+                         billing_type=BillingType.CHARGEABLE)
+    invoicing.confirm_proforma(invoice_id=corrective.pk, by=world["pm"])
+    sync()
+    importing.import_from_staging(triggered_by="test")
+
+    proposal = InvoiceProposal.objects.get(number=corrective.number)
+    assert proposal.status == "open", proposal.import_message
+    credit = InvoiceProposalLine.objects.get(proposal=proposal, quantity__lt=0)
+    original = InvoiceProposalLine.objects.get(staging__dataverse_actual_id=sale.uuid)
+    assert (credit.amount, credit.project_transaction_id) == (-original.amount, original.project_transaction_id)
+    assert proposal.amount == net
+
+    credit_note = post(proposal)
+
+    assert credit_note.is_credit_note and credit_note.amount == net
+    voucher = voucher_of(credit_note)
+    assert voucher["customer_balance"][1] == credit_note.total and not WIP & set(voucher)
+    assert sum(credit_note.voucher.entries.values_list("accounting_amount", flat=True)) == 0
+    assert_invariants_hold_once_settled()
+    corrective.refresh_from_db()
+    assert corrective.status == "posted"
 
 
 @pytest.mark.parametrize(("final", "billed_again"), [(D(0), []), (D(1), [(D(1), D(800))])])

@@ -225,18 +225,13 @@ def test_it_does_not_leave_a_change_waiting_when_its_blocker_arrives_while_it_is
     invoicing.confirm_proforma(invoice_id=invoice.pk, by=world["pm"])
     actuals = DataverseChange.objects.get(map_code="msdyn_actuals", ordering_key=invoice.number)
     header = DataverseChange.objects.get(map_code="invoices")
-    real_blocking = relay._blocking
-    looks = []
+    real_hold = relay._hold
 
-    def blocking_then_delivered(model, change):
-        looks.append(change.pk)
-        if len(looks) == 1:
-            found = real_blocking(model, change)
-            relay.deliver(source="dataverse", change_id=header.pk)  # the other worker, meanwhile
-            return found
-        return real_blocking(model, change)
+    def header_delivered_meanwhile(model, change, **kwargs):
+        relay.deliver(source="dataverse", change_id=header.pk)  # the other worker, after our claim
+        real_hold(model, change, **kwargs)
 
-    monkeypatch.setattr(relay, "_blocking", blocking_then_delivered)
+    monkeypatch.setattr(relay, "_hold", header_delivered_meanwhile)
     assert relay.deliver(source="dataverse", change_id=actuals.pk) is False
     assert actuals.pk in relay.due_changes("dataverse")  # due now, not after the next sweep
 

@@ -1,8 +1,9 @@
-"""Column lists for the generator's and the floors' set-based SQL, taken from the models.
+"""Column lists for set-based SQL (INSERT … SELECT), taken from the models.
 
 Django keeps field defaults in Python, not in the database, so a hand-written INSERT must name
 every NOT NULL column. Building the list from the model means a field added by someone else
-tomorrow gets its default here instead of breaking the benchmark.
+tomorrow gets its default here instead of breaking the statement. Used by the services' set-based
+paths (confirmation) and by the benchmark's generator and floors.
 """
 
 import json
@@ -23,13 +24,18 @@ def _default_sql(field: models.Field) -> str:
         return _PER_ROW_DEFAULTS[field.default]
     value = field.get_default()  # the default, else "" for a text column, else None
     if value is None and not field.null:
-        raise ValueError(f"{field.model.__name__}.{field.name} has no default: the benchmark must give it a value")
+        raise ValueError(f"{field.model.__name__}.{field.name} has no default: the statement must give it a value")
     if isinstance(value, str):
         value = str(value)  # a TextChoices member: adapt the plain string
     if isinstance(value, (dict, list)):  # a JSONField default; no braces, some callers format the SQL
         if not value:
             return "jsonb_build_object()" if isinstance(value, dict) else "jsonb_build_array()"
         return sql.Literal(json.dumps(value)).as_string(None) + "::jsonb"
+    return sql.Literal(value).as_string(None)
+
+
+def literal(value) -> str:
+    """A constant as an SQL literal (quoted by psycopg), for statements whose parameters are taken."""
     return sql.Literal(value).as_string(None)
 
 
