@@ -248,3 +248,40 @@ def test_it_approves_any_number_of_entries_in_the_same_number_of_queries(world):
         return len(queries)
 
     assert approve(1) == approve(6)
+
+
+@pytest.mark.django_db(transaction=True, databases=["default", "finance"])
+def test_it_makes_closing_a_contract_wait_for_an_approval_in_progress(world):
+    """D75: an approval holds its contracts until it commits, so no actual lands on a contract that
+    was closed meanwhile; the close goes through once the approval is done."""
+    import threading
+
+    from django.db import OperationalError, connections, transaction
+
+    entry = new_entry(world)
+    contract = ProjectContract.objects.get(number="PC-1001")
+    approved, release = threading.Event(), threading.Event()
+
+    def approve():
+        try:
+            with transaction.atomic():
+                entries.approve_entries(entry_ids=[entry.pk], by=world["pm"])
+                approved.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=approve)
+    worker.start()
+    try:
+        assert approved.wait(10)
+        with pytest.raises(OperationalError, match="lock timeout"), transaction.atomic():
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL lock_timeout = '300ms'")
+            contracts.change_contract_status(contract_id=contract.pk, status="closed", by=world["pm"])
+    finally:
+        release.set()
+        worker.join()
+    contracts.change_contract_status(contract_id=contract.pk, status="closed", by=world["pm"])
+    assert ProjectContract.objects.get(pk=contract.pk).is_closed
+    assert Actual.objects.filter(entry=entry, contract=contract).exists()

@@ -81,9 +81,15 @@ def test_it_links_an_edited_detail_s_billed_sales_to_the_original_finance_journa
     assert_invariants_hold_once_settled()
 
 
-def test_it_names_the_map_as_microsoft_does():
-    assert MAPS["msdyn_transactionconnections"].name == (
-        "Integration entity for project transaction relationships (msdyn_transactionconnections)")
+def test_it_shows_the_map_on_the_overview_by_microsoft_s_name_with_its_controls(world, as_user):
+    """An admin finds the map under the name the dual-write documentation uses, and can pause it."""
+    from django.contrib.auth.models import User
+    from django.urls import reverse
+
+    confirmed(world)
+    page = as_user(User.objects.get(username="integration")).get(reverse("dualwrite:overview")).content.decode()
+    assert "Integration entity for project transaction relationships (msdyn_transactionconnections)" in page
+    assert reverse("dualwrite:map_state", args=["msdyn_transactionconnections"]) in page
 
 
 def test_it_keeps_a_correction_s_invoice_rows_apart_so_their_connections_wait_for_them(world):
