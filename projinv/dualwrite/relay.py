@@ -50,7 +50,7 @@ WITH claimed AS (
     UPDATE {table} c SET claimed_at = %(now)s, attempts = c.attempts + 1
      WHERE c.id = %(id)s AND c.status = 'pending' AND c.next_attempt_at <= %(now)s
        AND (c.claimed_at IS NULL OR c.claimed_at < %(expired)s)
-    RETURNING c.id, c.map_code, c.key, c.ordering_key, c.priority, c.payload, c.attempts, c.triage)
+    RETURNING c.id, c.map_code, c.key, c.ordering_key, c.priority, c.payload, c.attempts, c.triage, c.row_count)
 SELECT claimed.*, b.id, b.map_code
   FROM claimed
   LEFT JOIN LATERAL (
@@ -68,16 +68,46 @@ WITH done AS (
            waiting = '{{}}'::jsonb, duration_ms = %(duration)s,
            solved_by = CASE WHEN triage <> '' THEN taken_by ELSE solved_by END,
            triage = CASE WHEN triage <> '' THEN 'solved' ELSE triage END
-     WHERE id = %(id)s AND claimed_at = %(now)s
+     WHERE id = ANY(%(ids)s) AND claimed_at = %(now)s
     RETURNING ordering_key),
 woken AS (
     UPDATE {table} f SET next_attempt_at = now()
       FROM done
      WHERE done.ordering_key <> '' AND f.ordering_key = done.ordering_key AND f.status = 'pending'
-       AND f.claimed_at IS NULL AND f.id <> %(id)s AND f.waiting ? 'change'
+       AND f.claimed_at IS NULL AND f.id <> ALL(%(ids)s) AND f.waiting ? 'change'
     RETURNING f.id)
-SELECT (SELECT count(*) FROM done), ARRAY(SELECT id FROM woken ORDER BY id)
+SELECT (SELECT count(*) FROM done), ARRAY(SELECT DISTINCT id FROM woken ORDER BY id)
 """
+# More due changes of a batched map, to go with a claimed one in one delivery: those nothing is
+# waiting for (no undelivered change before them with their ordering key), up to BATCH_ROWS rows.
+CLAIM_MORE_SQL = """
+WITH locked AS (
+    SELECT x.id, x.row_count, x.priority, x.next_attempt_at FROM {table} x
+     WHERE x.map_code = %(map_code)s AND x.status = 'pending' AND x.next_attempt_at <= %(now)s
+       AND (x.claimed_at IS NULL OR x.claimed_at < %(expired)s) AND x.id <> %(id)s
+       AND NOT EXISTS (
+           SELECT 1 FROM {table} b
+            WHERE x.ordering_key <> '' AND b.ordering_key = x.ordering_key AND b.status IN ('pending', 'failed')
+              AND (b.priority < x.priority OR (b.priority = x.priority AND b.id < x.id)))
+     ORDER BY x.priority, x.next_attempt_at, x.id
+     LIMIT 100 FOR UPDATE SKIP LOCKED),
+picked AS (
+    SELECT id FROM (SELECT id, sum(row_count) OVER (ORDER BY priority, next_attempt_at, id) AS rows FROM locked) r
+     WHERE rows <= %(budget)s)
+UPDATE {table} c SET claimed_at = %(now)s, attempts = c.attempts + 1
+  FROM picked WHERE c.id = picked.id
+RETURNING c.id, c.map_code, c.key, c.ordering_key, c.priority, c.payload, c.attempts, c.triage, c.row_count
+"""
+
+
+CLAIMED_FIELDS = ("id", "map_code", "key", "ordering_key", "priority", "payload", "attempts", "triage", "row_count")
+
+
+def _claimed(model, row, now) -> Change:
+    values = dict(zip(CLAIMED_FIELDS, row, strict=True))
+    # Django reads jsonb as text and lets the field decode it, as a queryset would.
+    values["payload"] = model._meta.get_field("payload").from_db_value(values["payload"], None, None)
+    return model(**values, claimed_at=now)
 
 
 def _claim(model, change_id: int, now):
@@ -90,12 +120,25 @@ def _claim(model, change_id: int, now):
     if row is None:
         return None
     *fields, blocker_id, blocker_map = row
-    names = ("id", "map_code", "key", "ordering_key", "priority", "payload", "attempts", "triage")
-    values = dict(zip(names, fields, strict=True))
-    # Django reads jsonb as text and lets the field decode it, as a queryset would.
-    values["payload"] = model._meta.get_field("payload").from_db_value(values["payload"], None, None)
-    change = model(**values, claimed_at=now)
+    change = _claimed(model, fields, now)
     return change, ({"change": blocker_id, "map": blocker_map, "key": change.ordering_key} if blocker_id else None)
+
+
+def _claim_more(model, change: Change, now) -> list[Change]:
+    """Due changes of the same batched map to deliver with `change`, claimed (D38)."""
+    budget = settings.DUALWRITE["BATCH_ROWS"] - change.row_count
+    if budget <= 0:
+        return []
+    expired = now - timedelta(seconds=settings.DUALWRITE["CLAIM_SECONDS"])
+    with connections[model.objects.db].cursor() as cursor:
+        cursor.execute(CLAIM_MORE_SQL.format(table=model._meta.db_table), {
+            "map_code": change.map_code, "now": now, "expired": expired, "id": change.pk, "budget": budget})
+        return sorted((_claimed(model, row, now) for row in cursor.fetchall()), key=lambda c: (c.priority, c.pk))
+
+
+def _give_back(model, ids: list[int], now) -> None:
+    """Claims given back uncounted: a batch failed, and each of its changes will go on its own."""
+    model.objects.filter(pk__in=ids, claimed_at=now).update(claimed_at=None, attempts=F("attempts") - 1)
 
 
 def _blocking(model, change: Change):
@@ -119,7 +162,8 @@ def _hold(model, change: Change, *, now, waiting: dict) -> None:
 
 
 def deliver(*, source: str, change_id: int) -> bool:
-    """Deliver one change if it is due, its map runs, and nothing before it is pending."""
+    """Deliver a change if it is due, its map runs, and nothing before it is pending (with other due
+    changes of its map, when the map is batched)."""
     model = CHANGE_MODELS[source]
     now = timezone.now()
     claimed = _claim(model, change_id, now)
@@ -137,19 +181,33 @@ def deliver(*, source: str, change_id: int) -> bool:
         if not _blocking(model, change):
             release_held(source, model, [change.pk])
         return False
+    # A batched map's due changes travel together: one inbound call, one acknowledgement (D38).
+    batch = [change, *_claim_more(model, change, now)] if table_map.batched else [change]
     started = time.monotonic()
     try:
-        table_map.deliver_payload(change.payload)
+        table_map.deliver_payload([row for c in batch for row in c.payload] if len(batch) > 1 else change.payload)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for a person to see
-        _record_failure(model, source, change, exc)
-        return False
+        if len(batch) == 1:
+            _record_failure(model, source, change, exc)
+            return False
+        # Whichever of them failed: the others go back, this one is tried alone, so that a failure
+        # is recorded on the change it belongs to.
+        others = [c.pk for c in batch[1:]]
+        _give_back(model, others, now)
+        enqueue_many(source, others)
+        batch = [change]
+        try:
+            table_map.deliver_payload(change.payload)
+        except Exception as exc:  # noqa: BLE001
+            _record_failure(model, source, change, exc)
+            return False
     with connections[model.objects.db].cursor() as cursor:
-        cursor.execute(ACK_SQL.format(table=model._meta.db_table),
-                       {"id": change.pk, "now": now, "duration": int((time.monotonic() - started) * 1000)})
+        cursor.execute(ACK_SQL.format(table=model._meta.db_table), {
+            "ids": [c.pk for c in batch], "now": now, "duration": int((time.monotonic() - started) * 1000)})
         marked, woken = cursor.fetchone()
     if not marked:
         return False  # our claim expired and another worker took over: it reports the delivery
-    enqueue_many(source, woken)  # held behind this one: they may go now, rather than at the next sweep
+    enqueue_many(source, woken)  # held behind these: they may go now, rather than at the next sweep
     return True
 
 

@@ -26,6 +26,12 @@ def actuals_change():
     return DataverseChange.objects.filter(map_code="msdyn_actuals").order_by("pk").first()
 
 
+def delivered_rows():
+    """Rows of the actuals changes delivered so far: what finance must have staged, once each."""
+    return sum(DataverseChange.objects.filter(map_code="msdyn_actuals", status=Change.Status.DELIVERED)
+               .values_list("row_count", flat=True))
+
+
 def snapshot():
     return (
         sorted(ActualStaging.objects.values_list("dataverse_actual_id", flat=True)),
@@ -59,7 +65,7 @@ def test_it_delivers_a_change_once_when_the_task_runs_twice(world):
     once = snapshot()
     assert tasks.deliver_change("dataverse", change.pk) is False
     assert snapshot() == once
-    assert ActualStaging.objects.count() == change.row_count
+    assert ActualStaging.objects.count() == delivered_rows()  # its batch's rows, each once
     assert_invariants_hold_once_settled()
 
 
@@ -82,11 +88,9 @@ def test_it_redelivers_a_change_whose_worker_died_after_the_receiving_commit(wor
     MAPS["msdyn_actuals"].deliver_payload(change.payload)
     DataverseChange.objects.filter(pk=change.pk).update(
         claimed_at=timezone.now() - timedelta(minutes=10), attempts=1)
-    staged = ActualStaging.objects.count()
-
     assert change.pk in relay.due_changes("dataverse")  # the sweeper sees the expired claim
     assert relay.deliver(source="dataverse", change_id=change.pk) is True
-    assert ActualStaging.objects.count() == staged
+    assert ActualStaging.objects.count() == delivered_rows()  # its rows staged once, not twice
     assert DataverseChange.objects.get(pk=change.pk).status == Change.Status.DELIVERED
     assert_invariants_hold_once_settled()
 
@@ -124,7 +128,7 @@ def test_it_records_a_failure_backs_off_and_then_parks_it_in_the_error_queue(wor
     monkeypatch.undo()  # the set-up is fixed; a person retries from the error queue
     assert errors.retry(source="dataverse", change_ids=[change.pk], by="integration") == 1
     assert relay.deliver(source="dataverse", change_id=change.pk) is True
-    assert ActualStaging.objects.count() == change.row_count
+    assert ActualStaging.objects.count() == delivered_rows()
     change.refresh_from_db()
     assert (change.triage, change.taken_by, change.solved_by) == (Change.Triage.SOLVED, "integration", "integration")
     assert_invariants_hold_once_settled()
@@ -135,7 +139,7 @@ def test_it_delivers_exactly_once_when_two_workers_race(world):
     change = actuals_change()
     results = run_concurrently(lambda: relay.deliver(source="dataverse", change_id=change.pk))
     assert sorted(results) == [False, True]
-    assert ActualStaging.objects.count() == change.row_count
+    assert ActualStaging.objects.count() == delivered_rows()  # its batch, once
     assert_invariants_hold_once_settled()
 
 
@@ -166,3 +170,42 @@ def test_it_stores_why_a_change_waits_as_a_code_and_says_it_when_shown(world):
     change.refresh_from_db()
     assert change.waiting == {"map_state": "paused"}  # stored as a code, not as words
     assert change.waiting_for == "its table map, which is Paused: changes queue up"  # gettext, when shown
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_delivers_a_batched_map_s_due_changes_together_in_one_call(world, monkeypatch):
+    changes = list(DataverseChange.objects.filter(map_code="msdyn_actuals", ordering_key="").order_by("pk"))
+    assert len(changes) > 1
+    calls = []
+    real = MAPS["msdyn_actuals"].deliver
+    monkeypatch.setattr(relay, "MAPS", {**relay.MAPS, "msdyn_actuals": dataclasses.replace(
+        MAPS["msdyn_actuals"], deliver=lambda rows: calls.append(len(rows)) or real(rows))})
+    assert relay.deliver(source="dataverse", change_id=changes[0].pk) is True
+    assert calls == [sum(c.row_count for c in changes)]
+    assert set(DataverseChange.objects.filter(pk__in=[c.pk for c in changes]).values_list("status", flat=True)) == {
+        Change.Status.DELIVERED}
+    assert ActualStaging.objects.count() == delivered_rows()
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_it_delivers_a_change_alone_when_its_batch_fails_and_records_the_failure_on_its_own(world, monkeypatch):
+    first, second = DataverseChange.objects.filter(map_code="msdyn_actuals", ordering_key="").order_by("pk")[:2]
+    bad = {row["msdyn_actualid"] for row in second.payload}
+    real = MAPS["msdyn_actuals"].deliver
+
+    def refuse_the_second(rows):
+        if bad & {row["actual_id"] for row in rows}:
+            raise ValueError("finance refused a row")
+        return real(rows)
+
+    monkeypatch.setattr(relay, "MAPS", {**relay.MAPS, "msdyn_actuals": dataclasses.replace(
+        MAPS["msdyn_actuals"], deliver=refuse_the_second)})
+    assert relay.deliver(source="dataverse", change_id=first.pk) is True
+    first.refresh_from_db(), second.refresh_from_db()
+    assert (first.status, first.attempts) == (Change.Status.DELIVERED, 1)
+    assert (second.status, second.attempts, second.claimed_at, second.last_error) == (
+        Change.Status.PENDING, 0, None, "")  # given back uncounted, and queued again
+    assert relay.deliver(source="dataverse", change_id=second.pk) is False
+    second.refresh_from_db()
+    assert (second.attempts, second.last_error) == (1, "ValueError: finance refused a row")
+    assert not ActualStaging.objects.filter(dataverse_actual_id__in=bad).exists()
