@@ -75,8 +75,7 @@ def record_query(table_map: TableMap, rows: QuerySet) -> list[int]:
     with connections[using].cursor() as cursor:
         cursor.execute(sql, params)
         ids = [row[0] for row in cursor.fetchall()]
-    if ids:
-        transaction.on_commit(lambda: relay.enqueue_many(table_map.source, ids), using=using, robust=True)
+    _hand_out_after_commit(table_map, ids, using)
     return ids
 
 
@@ -89,13 +88,16 @@ def record_many(table_map: TableMap, items) -> list[Change]:
               ordering_key=table_map.ordering_key(payload))
         for key, payload, count in items
     ], using=using)
-    ids = [c.pk for c in changes]
-    if ids:
-        # Only after commit: a worker must never see (or miss) a change that might still roll back.
-        # Robust: if the broker is down, the committed change waits for the sweeper, and the caller's
-        # business action (already committed) does not fail.
-        transaction.on_commit(lambda: relay.enqueue_many(table_map.source, ids), using=using, robust=True)
+    _hand_out_after_commit(table_map, [c.pk for c in changes], using)
     return changes
+
+
+def _hand_out_after_commit(table_map: TableMap, ids: list[int], using: str) -> None:
+    # Only after commit: a worker must never see (or miss) a change that might still roll back.
+    # Robust: if the broker is down, the committed change waits for the sweeper, and the caller's
+    # business action (already committed) does not fail.
+    if ids:
+        transaction.on_commit(lambda: relay.enqueue_many(table_map.source, ids), using=using, robust=True)
 
 
 def _chunk_key(table_map: TableMap, chunk: list[dict]) -> str:

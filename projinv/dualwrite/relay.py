@@ -35,29 +35,37 @@ def enqueue_many(source: str, change_ids: list[int]) -> None:
         async_task("projinv.dualwrite.tasks.deliver_change", source, change_id, group="dualwrite")
 
 
+def _expired(now):
+    """Claims made before this are void: their worker is taken to be dead."""
+    return now - timedelta(seconds=settings.DUALWRITE["CLAIM_SECONDS"])
+
+
 def _deliverable(model, now):
-    expired = now - timedelta(seconds=settings.DUALWRITE["CLAIM_SECONDS"])
     return model.objects.filter(status=Change.Status.PENDING, next_attempt_at__lte=now).filter(
-        Q(claimed_at=None) | Q(claimed_at__lt=expired)
+        Q(claimed_at=None) | Q(claimed_at__lt=_expired(now))
     )
 
 
 # A delivery is three round trips besides the payload's own: claim (with the change and what blocks
 # it), the map's state, and the acknowledgement (with the followers it frees). At a hundred rows a
 # change, the write-back of 100 invoices is 200 deliveries: each query saved is a fifth of the floor.
-CLAIM_SQL = """
+# SQL of `_deliverable`, and of `_blocking` (a change `b` that must arrive before the change `{c}`).
+DUE = """{c}.status = 'pending' AND {c}.next_attempt_at <= %(now)s
+       AND ({c}.claimed_at IS NULL OR {c}.claimed_at < %(expired)s)"""
+BEFORE = """{c}.ordering_key <> '' AND b.ordering_key = {c}.ordering_key AND b.status IN ('pending', 'failed')
+          AND (b.priority < {c}.priority OR (b.priority = {c}.priority AND b.id < {c}.id))"""
+CLAIMED_COLUMNS = "c.id, c.map_code, c.key, c.ordering_key, c.priority, c.payload, c.attempts, c.triage, c.row_count"
+CLAIMED_FIELDS = ("id", "map_code", "key", "ordering_key", "priority", "payload", "attempts", "triage", "row_count")
+
+CLAIM_SQL = f"""
 WITH claimed AS (
-    UPDATE {table} c SET claimed_at = %(now)s, attempts = c.attempts + 1
-     WHERE c.id = %(id)s AND c.status = 'pending' AND c.next_attempt_at <= %(now)s
-       AND (c.claimed_at IS NULL OR c.claimed_at < %(expired)s)
-    RETURNING c.id, c.map_code, c.key, c.ordering_key, c.priority, c.payload, c.attempts, c.triage, c.row_count)
+    UPDATE {{table}} c SET claimed_at = %(now)s, attempts = c.attempts + 1
+     WHERE c.id = %(id)s AND {DUE.format(c="c")}
+    RETURNING {CLAIMED_COLUMNS})
 SELECT claimed.*, b.id, b.map_code
   FROM claimed
   LEFT JOIN LATERAL (
-       SELECT b.id, b.map_code FROM {table} b
-        WHERE claimed.ordering_key <> '' AND b.ordering_key = claimed.ordering_key
-          AND b.status IN ('pending', 'failed')
-          AND (b.priority < claimed.priority OR (b.priority = claimed.priority AND b.id < claimed.id))
+       SELECT b.id, b.map_code FROM {{table}} b WHERE {BEFORE.format(c="claimed")}
         ORDER BY b.priority, b.id LIMIT 1) b ON true
 """
 # Guarded by the claim: a worker whose claim expired and was taken over does not overwrite. The
@@ -80,27 +88,20 @@ SELECT (SELECT count(*) FROM done), ARRAY(SELECT DISTINCT id FROM woken ORDER BY
 """
 # More due changes of a batched map, to go with a claimed one in one delivery: those nothing is
 # waiting for (no undelivered change before them with their ordering key), up to BATCH_ROWS rows.
-CLAIM_MORE_SQL = """
+CLAIM_MORE_SQL = f"""
 WITH locked AS (
-    SELECT x.id, x.row_count, x.priority, x.next_attempt_at FROM {table} x
-     WHERE x.map_code = %(map_code)s AND x.status = 'pending' AND x.next_attempt_at <= %(now)s
-       AND (x.claimed_at IS NULL OR x.claimed_at < %(expired)s) AND x.id <> %(id)s
-       AND NOT EXISTS (
-           SELECT 1 FROM {table} b
-            WHERE x.ordering_key <> '' AND b.ordering_key = x.ordering_key AND b.status IN ('pending', 'failed')
-              AND (b.priority < x.priority OR (b.priority = x.priority AND b.id < x.id)))
+    SELECT x.id, x.row_count, x.priority, x.next_attempt_at FROM {{table}} x
+     WHERE x.map_code = %(map_code)s AND x.id <> %(id)s AND {DUE.format(c="x")}
+       AND NOT EXISTS (SELECT 1 FROM {{table}} b WHERE {BEFORE.format(c="x")})
      ORDER BY x.priority, x.next_attempt_at, x.id
      LIMIT 100 FOR UPDATE SKIP LOCKED),
 picked AS (
     SELECT id FROM (SELECT id, sum(row_count) OVER (ORDER BY priority, next_attempt_at, id) AS rows FROM locked) r
      WHERE rows <= %(budget)s)
-UPDATE {table} c SET claimed_at = %(now)s, attempts = c.attempts + 1
+UPDATE {{table}} c SET claimed_at = %(now)s, attempts = c.attempts + 1
   FROM picked WHERE c.id = picked.id
-RETURNING c.id, c.map_code, c.key, c.ordering_key, c.priority, c.payload, c.attempts, c.triage, c.row_count
+RETURNING {CLAIMED_COLUMNS}
 """
-
-
-CLAIMED_FIELDS = ("id", "map_code", "key", "ordering_key", "priority", "payload", "attempts", "triage", "row_count")
 
 
 def _claimed(model, row, now) -> Change:
@@ -112,10 +113,9 @@ def _claimed(model, row, now) -> Change:
 
 def _claim(model, change_id: int, now):
     """Claim a due change: (the change, the earliest undelivered change it must wait for), or None."""
-    expired = now - timedelta(seconds=settings.DUALWRITE["CLAIM_SECONDS"])
     with connections[model.objects.db].cursor() as cursor:
         cursor.execute(CLAIM_SQL.format(table=model._meta.db_table),
-                       {"id": change_id, "now": now, "expired": expired})
+                       {"id": change_id, "now": now, "expired": _expired(now)})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -129,10 +129,9 @@ def _claim_more(model, change: Change, now) -> list[Change]:
     budget = settings.DUALWRITE["BATCH_ROWS"] - change.row_count
     if budget <= 0:
         return []
-    expired = now - timedelta(seconds=settings.DUALWRITE["CLAIM_SECONDS"])
     with connections[model.objects.db].cursor() as cursor:
         cursor.execute(CLAIM_MORE_SQL.format(table=model._meta.db_table), {
-            "map_code": change.map_code, "now": now, "expired": expired, "id": change.pk, "budget": budget})
+            "map_code": change.map_code, "now": now, "expired": _expired(now), "id": change.pk, "budget": budget})
         return sorted((_claimed(model, row, now) for row in cursor.fetchall()), key=lambda c: (c.priority, c.pk))
 
 
