@@ -113,15 +113,19 @@ class Invoice(models.Model):
         self.status, self.confirmed_by, self.confirmed_at = self.Status.CONFIRMED, by, timezone.now()
         self.save(update_fields=["status", "confirmed_by", "confirmed_at"])
 
-    def mark_posted(self, *, customer_invoice_number, customer_invoice_date, tax_amount):
-        """Record finance's posting. A second, identical write-back changes nothing."""
-        if self.status == self.Status.POSTED:
-            return False
-        if self.status != self.Status.CONFIRMED:
+    def check_postable(self):
+        """Only a confirmed invoice is posted by finance (a posted one again: a redelivery)."""
+        if self.status not in (self.Status.CONFIRMED, self.Status.POSTED):
             raise InvalidTransition(
                 _("Invoice %(number)s is %(status)s; only a confirmed invoice can be posted.")
                 % {"number": self.number, "status": self.get_status_display()}
             )
+
+    def mark_posted(self, *, customer_invoice_number, customer_invoice_date, tax_amount):
+        """Record finance's posting. A second, identical write-back changes nothing."""
+        self.check_postable()
+        if self.status == self.Status.POSTED:
+            return False
         self.status = self.Status.POSTED
         self.customer_invoice_number = customer_invoice_number
         self.customer_invoice_date = customer_invoice_date

@@ -280,10 +280,9 @@ def create_billing_actuals(*, invoice: Invoice) -> list[int]:
             plan.bill(replacement, detail, invoices=original)
     new_ids += plan.save()
     # In primary-key order, as the write-back locks them: the two wait for each other, never deadlock.
-    list(Actual.objects.select_for_update().filter(pk__in=invoiced + adjusted).order_by("pk").values_list("pk"))
-    Actual.objects.filter(pk__in=invoiced).update(
-        billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED)
-    Actual.objects.filter(pk__in=adjusted).update(adjustment_status=AdjustmentStatus.ADJUSTED)
+    list(Actual.objects.select_for_update().filter(pk__any=invoiced + adjusted).order_by("pk").values_list("pk"))
+    Actual.objects.filter(pk__any=invoiced).update(billing_status=BillingStatus.CUSTOMER_INVOICE_POSTED)
+    Actual.objects.filter(pk__any=adjusted).update(adjustment_status=AdjustmentStatus.ADJUSTED)
     # Billed in full → Customer invoice posted; credited (in full or in part) → Ready again (§4.5).
     refresh_invoice_status(milestone_ids=milestone_ids)
     actuals_created.send(sender=Actual, actual_ids=new_ids)

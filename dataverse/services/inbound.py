@@ -1,12 +1,13 @@
 """What other systems may tell Dataverse: accounting details after finance posts (domain.md §2.9).
 
-Called by the bridge with plain payloads. Both are idempotent: a second delivery changes nothing.
+Called by the bridge with plain payloads (lists of rows). Both are idempotent: a second delivery changes nothing.
 """
 
 import json
 
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from projinv.domain import DomainError
@@ -39,12 +40,35 @@ def write_back_actuals(*, rows: list[dict]) -> int:
         return cursor.rowcount
 
 
+# Confirmed invoices only: a posted one is a redelivery and keeps what it has.
+POST_INVOICES_SQL = """
+UPDATE dataverse_invoice AS i
+   SET status = %(posted)s, customer_invoice_number = r.customer_invoice_number,
+       customer_invoice_date = r.customer_invoice_date, posted_tax_amount = r.tax_amount, posted_at = %(now)s
+  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
+       invoice_number text, customer_invoice_number text, customer_invoice_date date, tax_amount numeric)
+ WHERE i.number = r.invoice_number AND i.status = %(confirmed)s
+"""
+
+
 @transaction.atomic
-def record_customer_invoice(*, invoice_number: str, customer_invoice_number: str, customer_invoice_date,
-                            tax_amount) -> bool:
-    """The enhanced proforma summary: the customer invoice number, date, tax and Posted status."""
-    invoice = Invoice.objects.select_for_update().filter(number=invoice_number).first()
-    if invoice is None:
-        raise DomainError(_("No proforma invoice %(number)s in Dataverse.") % {"number": invoice_number})
-    return invoice.mark_posted(customer_invoice_number=customer_invoice_number,
-                               customer_invoice_date=customer_invoice_date, tax_amount=tax_amount)
+def record_customer_invoices(*, rows: list[dict]) -> int:
+    """The enhanced proforma summaries: customer invoice number, date, tax and Posted status, for
+    all the rows' invoices in one statement. Returns how many became Posted (a redelivery: none).
+
+    One unknown or unconfirmed invoice refuses the whole delivery and changes nothing; the relay
+    then delivers each change alone, so the error lands on the change it belongs to.
+    """
+    numbers = [row["invoice_number"] for row in rows]
+    # Locked in primary-key order, as every other writer of invoices locks them.
+    found = {invoice.number: invoice for invoice in Invoice.objects.select_for_update()
+             .filter(number__in=numbers).order_by("pk").only("pk", "number", "status")}
+    for number in numbers:
+        if number not in found:
+            raise DomainError(_("No proforma invoice %(number)s in Dataverse.") % {"number": number})
+        found[number].check_postable()
+    with connection.cursor() as cursor:
+        cursor.execute(POST_INVOICES_SQL, {
+            "rows": json.dumps(rows, cls=DjangoJSONEncoder), "now": timezone.now(),
+            "posted": Invoice.Status.POSTED, "confirmed": Invoice.Status.CONFIRMED})
+        return cursor.rowcount

@@ -114,8 +114,8 @@ ACTUALS_WRITE_BACK = TableMap(
 )
 CUSTOMER_INVOICES = TableMap(
     code="msdyn_customerinvoices", name="Invoice proposal export entity (msdyn_customerinvoices)", source=FINANCE,
-    key_field="invoice_number", priority=2, ordering_field="invoice_number",
-    deliver=lambda summary: dataverse_inbound.record_customer_invoice(**summary),
+    key_field="invoice_number", priority=2, batched=True, ordering_field="invoice_number",
+    deliver=lambda rows: dataverse_inbound.record_customer_invoices(rows=rows),
     fields=_same("invoice_number", "customer_invoice_number", "customer_invoice_date", "tax_amount"),
 )
 
