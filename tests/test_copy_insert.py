@@ -1,11 +1,11 @@
-"""projinv.bulk.copy_insert: what the hot paths rely on when they write with COPY instead of bulk_create."""
+"""projinv.bulk.copy_insert and copy_rows: what the hot paths rely on when they write with COPY."""
 
 from decimal import Decimal
 
 import pytest
 
 from dataverse.models import Actual, TransactionConnection
-from projinv.bulk import copy_insert
+from projinv.bulk import copy_insert, copy_rows
 from projinv.dualwrite.models import Change, DataverseChange, FinanceChange
 
 pytestmark = pytest.mark.django_db(databases=["default", "finance"])
@@ -46,3 +46,25 @@ def test_it_refuses_a_row_pointing_at_an_unsaved_one_and_writes_nothing(world):
         copy_insert(TransactionConnection, [TransactionConnection(
             transaction1=unsaved, transaction1_role="unbilled_sales", transaction2=unsaved, transaction2_role="cost")])
     assert TransactionConnection.objects.count() == before  # and the transaction is still usable
+
+
+def test_plain_rows_get_keys_and_the_defaults_a_new_instance_would_have(world):
+    cost = Actual.objects.filter(transaction_type="cost").order_by("pk").first()
+    row = {f.attname: getattr(cost, f.attname) for f in Actual._meta.concrete_fields
+           if f.attname not in ("id", "uuid", "created_at", "adjustment_status", "skip_sync", "voucher")}
+    rows = [dict(row), dict(row)]
+
+    keys = copy_rows(Actual, rows)
+
+    assert keys == sorted(keys) and [r["id"] for r in rows] == keys
+    first, second = Actual.objects.filter(pk__in=keys).order_by("pk")
+    assert first.uuid != second.uuid  # a callable default is called per row
+    assert (first.adjustment_status, first.skip_sync, first.voucher, first.amount) == ("", False, "", cost.amount)
+    assert first.created_at is not None  # auto_now_add, as save() would set it
+
+
+def test_plain_rows_with_an_unknown_field_are_refused_and_nothing_is_written():
+    before = DataverseChange.objects.count()
+    with pytest.raises(ValueError, match="DataverseChange has no field project"):
+        copy_rows(DataverseChange, [{"map_code": "msdyn_actuals", "key": "k", "payload": [], "project": 1}])
+    assert DataverseChange.objects.count() == before

@@ -7,7 +7,8 @@ same rules, in the same code:
   approver reduced it, non-chargeable for the rest; non-chargeable in full when the line's task,
   role (time) or category (expense) rule says so; one per contract customer by billing split;
 - on a fixed-price line, the cost only (revenue comes from milestones); a fee there is refused.
-Actuals are built in memory and written with one COPY per batch (design.md §6, projinv/bulk.py).
+Actuals are built in memory as plain rows and written with one COPY per batch (design.md §6,
+projinv/bulk.py).
 """
 
 from collections import defaultdict
@@ -18,7 +19,7 @@ from django.db.models import Case, Value, When
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from projinv.bulk import copy_insert
+from projinv.bulk import copy_insert, copy_rows
 from projinv.domain import DomainError
 from projinv.money import round_money
 
@@ -220,9 +221,9 @@ def _approve(model, entry_ids, *, by, billable) -> list[int]:
                 raise DomainError(_("No cost price for %(what)s on price list %(list)s.")
                                   % {"what": what, "list": project.cost_price_list})
             currency = project.cost_price_list.currency
-            cost = Actual(transaction_type=TransactionType.COST, billing_type=BillingType.NOT_AVAILABLE,
-                          price=cost_price, amount=round_money(entry.quantity * cost_price, currency),
-                          currency=currency, **common)
+            cost = dict(transaction_type=TransactionType.COST, billing_type=BillingType.NOT_AVAILABLE,
+                        price=cost_price, amount=round_money(entry.quantity * cost_price, currency),
+                        currency=currency, **common)
             actuals.append(cost)
         if line is None or line.billing_method != ContractLine.BillingMethod.TIME_AND_MATERIAL:
             if cost is None:  # a fee is only ever sales: without a T&M line it would record nothing
@@ -239,21 +240,19 @@ def _approve(model, entry_ids, *, by, billable) -> list[int]:
             shares = split_amounts(contract, quantity, round_money(quantity * sales_price, contract.currency),
                                    line_splits.get(line.pk) or splits.get(contract.pk, []))
             for customer_id, share, amount in shares:
-                unbilled = Actual(
-                    transaction_type=TransactionType.UNBILLED_SALES, billing_type=billing_type,
+                unbilled = dict(
+                    common, transaction_type=TransactionType.UNBILLED_SALES, billing_type=billing_type,
                     billing_status=BillingStatus.UNBILLED_SALES_CREATED, price=sales_price, amount=amount,
-                    currency=contract.currency, **(common | {"quantity": share, "customer_id": customer_id}),
+                    currency=contract.currency, quantity=share, customer_id=customer_id,
                 )
                 actuals.append(unbilled)
                 if cost is not None:
                     pairs.append((unbilled, cost))
 
-    copy_insert(Actual, actuals)
-    copy_insert(TransactionConnection, [
-        TransactionConnection(
-            transaction1_id=unbilled.pk, transaction1_role=TransactionConnection.Role.UNBILLED_SALES,
-            transaction2_id=cost.pk, transaction2_role=TransactionConnection.Role.COST,
-        )
+    actual_ids = copy_rows(Actual, actuals)
+    copy_rows(TransactionConnection, [
+        {"transaction1_id": unbilled["id"], "transaction1_role": TransactionConnection.Role.UNBILLED_SALES,
+         "transaction2_id": cost["id"], "transaction2_role": TransactionConnection.Role.COST}
         for unbilled, cost in pairs
     ])
     now = timezone.now()
@@ -263,7 +262,6 @@ def _approve(model, entry_ids, *, by, billable) -> list[int]:
         **({billable_field: Case(*[When(pk=pk, then=Value(q)) for pk, q in billable.items()],
                                  default=None)} if billable else {}),
     )
-    actual_ids = [a.pk for a in actuals]
     actuals_created.send(sender=Actual, actual_ids=actual_ids)
     return actual_ids
 
