@@ -1,25 +1,25 @@
 """What other systems may tell Dataverse: accounting details after finance posts (domain.md §2.9).
 
-Called by the bridge with plain payloads (lists of rows). Both are idempotent: a second delivery changes nothing.
+Called by the bridge with batches of rows (`JsonRows`, or plain lists of dicts). Both are idempotent:
+a second delivery changes nothing.
 """
 
-import json
-
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from projinv import jsonrows
 from projinv.domain import DomainError
+from projinv.jsonrows import JsonRows
 
 from ..models import Invoice
 
+WRITE_BACK_COLUMNS = {"actual_id": "uuid", "voucher": "text", "posting_date": "date", "exchange_rate": "numeric",
+                      "accounting_amount": "numeric", "accounting_currency": "text", "sales_tax_amount": "numeric"}
 # Rows are locked in primary-key order first, as confirmation locks them, so a write-back arriving
 # while the PM confirms an invoice of the same actuals waits instead of deadlocking.
 WRITE_BACK_SQL = """
-WITH r AS (SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r(
-               actual_id uuid, voucher text, posting_date date, exchange_rate numeric,
-               accounting_amount numeric, accounting_currency text, sales_tax_amount numeric)),
+WITH r AS MATERIALIZED (SELECT * FROM {rows}),
      locked AS (SELECT a.id FROM dataverse_actual a JOIN r ON a.uuid = r.actual_id ORDER BY a.id FOR UPDATE OF a)
 UPDATE dataverse_actual AS a
    SET voucher = r.voucher, posting_date = r.posting_date, exchange_rate = r.exchange_rate,
@@ -33,33 +33,36 @@ UPDATE dataverse_actual AS a
 
 
 @transaction.atomic
-def write_back_actuals(*, rows: list[dict]) -> int:
+def write_back_actuals(*, rows: JsonRows | list[dict]) -> int:
     """Put voucher, posting date, rate, accounting amount and tax on the actuals, in one statement."""
-    with connection.cursor() as cursor:
-        cursor.execute(WRITE_BACK_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
+    rows = JsonRows.of(rows)
+    with jsonrows.execute(connection, WRITE_BACK_SQL.format(rows=rows.source(WRITE_BACK_COLUMNS)),
+                          [rows.document]) as cursor:
         return cursor.rowcount
 
 
+CUSTOMER_INVOICE_COLUMNS = {"invoice_number": "text", "customer_invoice_number": "text",
+                            "customer_invoice_date": "date", "tax_amount": "numeric"}
 # Confirmed invoices only: a posted one is a redelivery and keeps what it has.
 POST_INVOICES_SQL = """
 UPDATE dataverse_invoice AS i
    SET status = %(posted)s, customer_invoice_number = r.customer_invoice_number,
        customer_invoice_date = r.customer_invoice_date, posted_tax_amount = r.tax_amount, posted_at = %(now)s
-  FROM jsonb_to_recordset(%(rows)s::jsonb) AS r(
-       invoice_number text, customer_invoice_number text, customer_invoice_date date, tax_amount numeric)
+  FROM {rows}
  WHERE i.number = r.invoice_number AND i.status = %(confirmed)s
 """
 
 
 @transaction.atomic
-def record_customer_invoices(*, rows: list[dict]) -> int:
+def record_customer_invoices(*, rows: JsonRows | list[dict]) -> int:
     """The enhanced proforma summaries: customer invoice number, date, tax and Posted status, for
     all the rows' invoices in one statement. Returns how many became Posted (a redelivery: none).
 
     One unknown or unconfirmed invoice refuses the whole delivery and changes nothing; the relay
     then delivers each change alone, so the error lands on the change it belongs to.
     """
-    numbers = [row["invoice_number"] for row in rows]
+    rows = JsonRows.of(rows)
+    numbers = [row["invoice_number"] for row in rows.as_list()]  # one per posted proposal: a few
     # Locked in primary-key order, as every other writer of invoices locks them.
     found = {invoice.number: invoice for invoice in Invoice.objects.select_for_update()
              .filter(number__in=numbers).order_by("pk").only("pk", "number", "status")}
@@ -68,7 +71,7 @@ def record_customer_invoices(*, rows: list[dict]) -> int:
             raise DomainError(_("No proforma invoice %(number)s in Dataverse.") % {"number": number})
         found[number].check_postable()
     with connection.cursor() as cursor:
-        cursor.execute(POST_INVOICES_SQL, {
-            "rows": json.dumps(rows, cls=DjangoJSONEncoder), "now": timezone.now(),
+        cursor.execute(POST_INVOICES_SQL.format(rows=rows.source(CUSTOMER_INVOICE_COLUMNS, placeholder="%(rows)s")), {
+            "rows": rows.document, "now": timezone.now(),
             "posted": Invoice.Status.POSTED, "confirmed": Invoice.Status.CONFIRMED})
         return cursor.rowcount

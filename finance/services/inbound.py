@@ -5,17 +5,29 @@ Each is idempotent on its business key (ON CONFLICT DO NOTHING): at-least-once d
 becomes effectively-once here.
 """
 
-import json
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import connections, transaction
+
+from projinv import jsonrows
+from projinv.jsonrows import JsonRows
 
 from ..models import InvoiceProposal
 from ..selectors import payment_days
 
+ACTUAL_COLUMNS = {
+    "actual_id": "uuid", "legal_entity": "text", "transaction_type": "text", "transaction_class": "text",
+    "billing_type": "text", "project_number": "text", "contract_number": "text", "contract_line_name": "text",
+    "customer_number": "text", "resource_name": "text", "role_name": "text", "invoice_number": "text",
+    "transaction_date": "date", "accounting_date": "date", "quantity": "numeric", "price": "numeric",
+    "amount": "numeric", "currency": "text", "description": "text", "transaction_category": "text",
+    "milestone_id": "uuid",
+}
+# Returns how many rows were new, and the new billed sales (to link): a row staged before was
+# linked then, or its connection linked it when it came.
 STAGE_ACTUALS_SQL = """
+WITH staged AS (
 INSERT INTO finance_actualstaging (
     dataverse_actual_id, legal_entity, transaction_type, transaction_class, billing_type, project_number,
     contract_number, contract_line_name, customer_number, resource_name, role_name, invoice_number,
@@ -26,24 +38,27 @@ SELECT r.actual_id, r.legal_entity, r.transaction_type, r.transaction_class, r.b
        coalesce(r.resource_name, ''), coalesce(r.role_name, ''), coalesce(r.invoice_number, ''),
        r.transaction_date, r.accounting_date, r.quantity, r.price, r.amount, r.currency,
        coalesce(r.description, ''), 'received', '', now(), '', '', coalesce(r.transaction_category, ''), r.milestone_id
-  FROM jsonb_to_recordset(%s::jsonb) AS r(
-       actual_id uuid, legal_entity text, transaction_type text, transaction_class text, billing_type text,
-       project_number text, contract_number text, contract_line_name text, customer_number text,
-       resource_name text, role_name text, invoice_number text,
-       transaction_date date, accounting_date date, quantity numeric, price numeric, amount numeric,
-       currency text, description text, transaction_category text, milestone_id uuid)
+  FROM {rows}
 ON CONFLICT (dataverse_actual_id) DO NOTHING
+RETURNING dataverse_actual_id, transaction_type)
+SELECT count(*), array_agg(dataverse_actual_id::text) FILTER (WHERE transaction_type = 'billed_sales') FROM staged
 """
 
-
+CONNECTION_COLUMNS = {"transaction1_id": "uuid", "transaction1_role": "text", "transaction2_id": "uuid",
+                      "transaction2_role": "text"}
+# Returns how many connections were new, and their ends (to link, as for actuals).
 STAGE_CONNECTIONS_SQL = """
+WITH staged AS (
 INSERT INTO finance_transactionconnectionstaging (
     transaction1_id, transaction1_role, transaction2_id, transaction2_role, received_at)
 SELECT r.transaction1_id, r.transaction1_role, r.transaction2_id, r.transaction2_role, now()
-  FROM jsonb_to_recordset(%s::jsonb) AS r(
-       transaction1_id uuid, transaction1_role text, transaction2_id uuid, transaction2_role text)
+  FROM {rows}
 ON CONFLICT (transaction1_id, transaction2_id) DO NOTHING
+RETURNING transaction1_id, transaction2_id)
+SELECT count(*), ARRAY(SELECT DISTINCT unnest(ARRAY[transaction1_id, transaction2_id])::text FROM staged ORDER BY 1)
+  FROM staged
 """
+
 
 # A connection may name its ends in either order: read each one both ways round. It is found by
 # either end through that end's index (an OR over both columns would read the whole table).
@@ -95,31 +110,37 @@ def link_unlinked_billed_sales(cursor) -> None:
 
 
 @transaction.atomic(using="finance")
-def receive_actuals(*, rows: list[dict]) -> int:
+def receive_actuals(*, rows: JsonRows | list[dict]) -> int:
     """Stage actuals (one row per Dataverse actual, unique). Returns how many were new.
 
     A billed sale's `invoiced_actual_id` is never in the rows: it is filled from its transaction
     connection, here when the connection came first, else when it arrives (D40).
     """
-    with connections["finance"].cursor() as cursor:
-        cursor.execute(STAGE_ACTUALS_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
-        created = cursor.rowcount
-        # Only billed sales are linked: cost and unbilled sales (most rows) invoice nothing.
-        if billed := [str(row["actual_id"]) for row in rows if row["transaction_type"] == "billed_sales"]:
+    rows = JsonRows.of(rows)
+    finance = connections["finance"]
+    with jsonrows.execute(finance, STAGE_ACTUALS_SQL.format(rows=rows.source(ACTUAL_COLUMNS)),
+                          [rows.document]) as staged:
+        created, billed = staged.fetchone()
+    # Only billed sales are linked: cost and unbilled sales (most rows) invoice nothing.
+    if billed:
+        with finance.cursor() as cursor:
             _link_invoiced_actuals(cursor, billed)
-        return created
+    return created
 
 
 @transaction.atomic(using="finance")
-def receive_transaction_connections(*, rows: list[dict]) -> int:
+def receive_transaction_connections(*, rows: JsonRows | list[dict]) -> int:
     """Stage transaction connections (unique per pair) and link the billed sales they name to the
     unbilled sales they invoice. Returns how many connections were new."""
-    with connections["finance"].cursor() as cursor:
-        cursor.execute(STAGE_CONNECTIONS_SQL, [json.dumps(rows, cls=DjangoJSONEncoder)])
-        created = cursor.rowcount
-        ends = {str(row[key]) for row in rows for key in ("transaction1_id", "transaction2_id")}
-        _link_invoiced_actuals(cursor, sorted(ends))
-        return created
+    rows = JsonRows.of(rows)
+    finance = connections["finance"]
+    with jsonrows.execute(finance, STAGE_CONNECTIONS_SQL.format(rows=rows.source(CONNECTION_COLUMNS)),
+                          [rows.document]) as staged:
+        created, ends = staged.fetchone()
+    if ends:
+        with finance.cursor() as cursor:
+            _link_invoiced_actuals(cursor, ends)
+    return created
 
 
 @transaction.atomic(using="finance")
@@ -162,7 +183,6 @@ class MasterDataMap:
     def sql(self) -> str:
         names = list(self.columns)
         values = [f"coalesce(r.{n}, '')" if t == "text" else f"r.{n}" for n, t in self.columns.items()]
-        record = ", ".join(f"{n} {t}" for n, t in self.columns.items())
         key = ", ".join(self.key)
         updates = ", ".join(f"{n} = EXCLUDED.{n}" for n in names if n not in self.key)
         names += list(self.own)
@@ -171,17 +191,19 @@ class MasterDataMap:
 INSERT INTO {self.table} ({", ".join(names)}, active, modified_on, received_at)
 SELECT DISTINCT ON ({", ".join(f"r.{k}" for k in self.key)}) {", ".join(values)},
        NOT coalesce(r.deleted, false), r.modified_on, now()
-  FROM jsonb_to_recordset(%s::jsonb) AS r({record}, deleted boolean, modified_on timestamptz)
+  FROM {{rows}}
  ORDER BY {", ".join(f"r.{k}" for k in self.key)}, r.modified_on DESC
 ON CONFLICT ({key}) DO UPDATE SET {updates}, active = EXCLUDED.active, modified_on = EXCLUDED.modified_on,
        received_at = now()
  WHERE {self.table}.modified_on < EXCLUDED.modified_on
 """
 
-    def receive(self, rows: list[dict]) -> int:
+    def receive(self, rows: JsonRows | list[dict]) -> int:
         """Apply the rows; returns how many records were created or changed."""
-        with transaction.atomic(using="finance"), connections["finance"].cursor() as cursor:
-            cursor.execute(self.sql, [json.dumps(rows, cls=DjangoJSONEncoder)])
+        rows = JsonRows.of(rows)
+        source = rows.source({**self.columns, "deleted": "boolean", "modified_on": "timestamptz"})
+        with transaction.atomic(using="finance"), jsonrows.execute(
+                connections["finance"], self.sql.format(rows=source), [rows.document]) as cursor:
             return cursor.rowcount
 
 
@@ -202,27 +224,27 @@ ON_ACCOUNT_TRANSACTIONS = MasterDataMap("finance_onaccounttransaction", ("milest
     own={"status": "'open'", "item_tax_group": "''"})
 
 
-def receive_contracts(*, rows: list[dict]) -> int:
+def receive_contracts(*, rows) -> int:
     return CONTRACTS.receive(rows)
 
 
-def receive_funding_sources(*, rows: list[dict]) -> int:
+def receive_funding_sources(*, rows) -> int:
     return FUNDING_SOURCES.receive(rows)
 
 
-def receive_contract_billing_rules(*, rows: list[dict]) -> int:
+def receive_contract_billing_rules(*, rows) -> int:
     return BILLING_RULES.receive(rows)
 
 
-def receive_projects(*, rows: list[dict]) -> int:
+def receive_projects(*, rows) -> int:
     """Projects; their project group is finance's and stays as the accountant set it."""
     return PROJECTS.receive(rows)
 
 
-def receive_transaction_categories(*, rows: list[dict]) -> int:
+def receive_transaction_categories(*, rows) -> int:
     return TRANSACTION_CATEGORIES.receive(rows)
 
 
-def receive_on_account_transactions(*, rows: list[dict]) -> int:
+def receive_on_account_transactions(*, rows) -> int:
     """Milestones as on-account transactions."""
     return ON_ACCOUNT_TRANSACTIONS.receive(rows)

@@ -1,17 +1,20 @@
 """The table maps: what crosses between the systems, in which direction, keyed by what.
 
 Names are those of Microsoft's dual-write maps (domain.md §3.3). Each map delivers a plain
-payload to the receiving side's inbound service; the receiving service is idempotent on the
-map's business key.
+payload (a batched map: a batch of JSON rows) to the receiving side's inbound service; the
+receiving service is idempotent on the map's business key.
 """
 
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.translation import gettext_lazy as _
 
 from dataverse.services import inbound as dataverse_inbound
 from finance.services import inbound as finance_inbound
+from projinv.jsonrows import JsonRows
 
 DATAVERSE = "dataverse"
 FINANCE = "finance"
@@ -46,8 +49,15 @@ class TableMap:
     def _translate_row(self, row: dict) -> dict:
         return {target: row.get(source) for source, target in self.fields.items()}
 
+    def rows(self, payload: str | list[dict]) -> JsonRows:
+        """A batched payload as the receiver reads it: the stored JSON text (or the rows, encoded),
+        its keys renamed to the target's words by the receiving statement itself (D78)."""
+        document = payload if isinstance(payload, str) else json.dumps(payload, cls=DjangoJSONEncoder)
+        return JsonRows(document, keys={target: source for source, target in self.fields.items()})
+
     def deliver_payload(self, payload):
-        return self.deliver(self.translate(payload))
+        """Deliver a change's payload: a batched map's as JsonRows, any other translated in Python."""
+        return self.deliver(self.rows(payload) if self.batched else self.translate(payload))
 
     @property
     def direction(self):

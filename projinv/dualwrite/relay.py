@@ -106,9 +106,19 @@ RETURNING {CLAIMED_COLUMNS}
 
 def _claimed(model, row, now) -> Change:
     values = dict(zip(CLAIMED_FIELDS, row, strict=True))
-    # Django reads jsonb as text and lets the field decode it, as a queryset would.
-    values["payload"] = model._meta.get_field("payload").from_db_value(values["payload"], None, None)
+    # Django reads jsonb as text. A batched map's payload stays that text: it is handed on as it is,
+    # for the receiving statement to read (D78). Any other is decoded by the field, as a queryset would.
+    if not MAPS[values["map_code"]].batched:
+        values["payload"] = model._meta.get_field("payload").from_db_value(values["payload"], None, None)
     return model(**values, claimed_at=now)
+
+
+def _batch_document(batch: list[Change]) -> str:
+    """The claimed payloads (JSON arrays, as PostgreSQL writes them: `[...]`) as one array of all
+    their rows, in the batch's order."""
+    if len(batch) == 1:
+        return batch[0].payload
+    return "[" + ", ".join(c.payload[1:-1] for c in batch if c.payload.strip() != "[]") + "]"
 
 
 def _claim(model, change_id: int, now):
@@ -184,7 +194,7 @@ def deliver(*, source: str, change_id: int) -> bool:
     batch = [change, *_claim_more(model, change, now)] if table_map.batched else [change]
     started = time.monotonic()
     try:
-        table_map.deliver_payload([row for c in batch for row in c.payload] if len(batch) > 1 else change.payload)
+        table_map.deliver_payload(_batch_document(batch) if table_map.batched else change.payload)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for a person to see
         if len(batch) == 1:
             _record_failure(model, source, change, exc)

@@ -32,7 +32,8 @@ def test_it_posts_the_invoices_of_two_postings_in_one_delivery(world, monkeypatc
     deliver_write_back_first()
     calls = []
     original = inbound.record_customer_invoices
-    monkeypatch.setattr(inbound, "record_customer_invoices", lambda *, rows: calls.append(rows) or original(rows=rows))
+    monkeypatch.setattr(inbound, "record_customer_invoices",
+                        lambda *, rows: calls.append(rows.as_list()) or original(rows=rows))
 
     changes = list(customer_invoice_changes())
     assert relay.deliver(source="finance", change_id=changes[0].pk) is True

@@ -179,7 +179,7 @@ def test_it_delivers_a_batched_map_s_due_changes_together_in_one_call(world, mon
     calls = []
     real = MAPS["msdyn_actuals"].deliver
     monkeypatch.setattr(relay, "MAPS", {**relay.MAPS, "msdyn_actuals": dataclasses.replace(
-        MAPS["msdyn_actuals"], deliver=lambda rows: calls.append(len(rows)) or real(rows))})
+        MAPS["msdyn_actuals"], deliver=lambda rows: calls.append(len(rows.as_list())) or real(rows))})
     assert relay.deliver(source="dataverse", change_id=changes[0].pk) is True
     assert calls == [sum(c.row_count for c in changes)]
     assert set(DataverseChange.objects.filter(pk__in=[c.pk for c in changes]).values_list("status", flat=True)) == {
@@ -194,7 +194,7 @@ def test_it_delivers_a_change_alone_when_its_batch_fails_and_records_the_failure
     real = MAPS["msdyn_actuals"].deliver
 
     def refuse_the_second(rows):
-        if bad & {row["actual_id"] for row in rows}:
+        if bad & {row["actual_id"] for row in rows.as_list()}:
             raise ValueError("finance refused a row")
         return real(rows)
 
