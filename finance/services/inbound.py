@@ -116,30 +116,27 @@ def receive_actuals(*, rows: JsonRows | list[dict]) -> int:
     A billed sale's `invoiced_actual_id` is never in the rows: it is filled from its transaction
     connection, here when the connection came first, else when it arrives (D40).
     """
-    rows = JsonRows.of(rows)
-    finance = connections["finance"]
-    with jsonrows.execute(finance, STAGE_ACTUALS_SQL.format(rows=rows.source(ACTUAL_COLUMNS)),
-                          [rows.document]) as staged:
-        created, billed = staged.fetchone()
     # Only billed sales are linked: cost and unbilled sales (most rows) invoice nothing.
-    if billed:
-        with finance.cursor() as cursor:
-            _link_invoiced_actuals(cursor, billed)
-    return created
+    return _stage(STAGE_ACTUALS_SQL, ACTUAL_COLUMNS, rows)
 
 
 @transaction.atomic(using="finance")
 def receive_transaction_connections(*, rows: JsonRows | list[dict]) -> int:
     """Stage transaction connections (unique per pair) and link the billed sales they name to the
     unbilled sales they invoice. Returns how many connections were new."""
+    return _stage(STAGE_CONNECTIONS_SQL, CONNECTION_COLUMNS, rows)
+
+
+def _stage(statement: str, columns: dict[str, str], rows) -> int:
+    """Run a staging statement (it returns how many rows were new and which actuals to link), then
+    link those actuals. Returns how many rows were new."""
     rows = JsonRows.of(rows)
     finance = connections["finance"]
-    with jsonrows.execute(finance, STAGE_CONNECTIONS_SQL.format(rows=rows.source(CONNECTION_COLUMNS)),
-                          [rows.document]) as staged:
-        created, ends = staged.fetchone()
-    if ends:
+    with jsonrows.execute(finance, statement.format(rows=rows.source(columns)), [rows.document]) as staged:
+        created, to_link = staged.fetchone()
+    if to_link:
         with finance.cursor() as cursor:
-            _link_invoiced_actuals(cursor, ends)
+            _link_invoiced_actuals(cursor, to_link)
     return created
 
 
