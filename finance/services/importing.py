@@ -174,10 +174,12 @@ SELECT j.id, s.id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0')
 ON CONFLICT (staging_id) DO NOTHING
 """
 
+# Journalized: on a line of this run that did not post (in error). The rows whose line posted go
+# straight to Posted (WRITE_POSTED_DETAILS_SQL), in the same transaction: one update of each row, not two.
 MARK_JOURNALIZED_SQL = """
 UPDATE finance_actualstaging s SET status = 'journalized', wait_reason = ''
   FROM finance_integrationjournalline l JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
- WHERE s.id = l.staging_id
+ WHERE s.id = l.staging_id AND l.status <> 'posted'
 """
 
 # The two ledger entries of a line, as its profile and line property decided when it was journalized
@@ -559,7 +561,6 @@ def _journalize_and_post(cursor, run: ImportRun) -> None:
     run.waiting_rows += cursor.rowcount
     cursor.execute(CREATE_JOURNALS_SQL, params)
     cursor.execute(CREATE_LINES_SQL, params)
-    cursor.execute(MARK_JOURNALIZED_SQL, params)
     cursor.execute("DROP TABLE import_batch")
 
     cursor.execute(POSTING_BATCH_SQL)
@@ -571,6 +572,7 @@ def _journalize_and_post(cursor, run: ImportRun) -> None:
         cursor.execute(statement, params)
     cursor.execute(WRITE_POSTED_DETAILS_SQL, params)
     posted_ids = [row[0] for row in cursor.fetchall()]
+    cursor.execute(MARK_JOURNALIZED_SQL, params)
     run.journal_lines = len(posted_ids)
     cursor.execute("DROP TABLE posting_batch")
     if posted_ids:
