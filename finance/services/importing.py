@@ -46,11 +46,12 @@ LINE_PROPERTY_ID = """CASE coalesce(nullif({row}.billing_type, ''), 'not_specifi
 
 # The cost and revenue profile of a project and contract in legal entity `le` (as `pr`): among the
 # rules whose profile has the billing method, the most specific wins (D43). Needs `prj`, the project.
+# `wanted`: whether the row needs one at all; where it does not, the rules are not even read.
 PROFILE_LATERAL = """LEFT JOIN LATERAL (
         SELECT p.*, CASE WHEN r.project_number <> '' THEN 3 WHEN r.contract_number <> '' THEN 2
                          WHEN r.project_group_id IS NOT NULL THEN 1 ELSE 0 END AS rule_rank
           FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
-         WHERE r.legal_entity_id = le.id AND p.billing_method = {method}
+         WHERE {wanted} AND r.legal_entity_id = le.id AND p.billing_method = {method}
            AND ((r.project_number <> '' AND r.project_number = {project})
                 OR (r.contract_number <> '' AND r.contract_number = {contract})
                 OR r.project_group_id = prj.project_group_id
@@ -117,7 +118,7 @@ SELECT s.id AS staging_id, s.legal_entity, le.accounting_currency, d.accounting_
   LEFT JOIN finance_contractbillingrule br
     ON br.contract_number = s.contract_number AND br.line_name = s.contract_line_name AND br.active
   {PROFILE_LATERAL.format(project="s.project_number", contract="s.contract_number",
-                           method="coalesce(br.billing_method, 'tm')")}
+                           method="coalesce(br.billing_method, 'tm')", wanted="true")}
   -- a project group rule of that method could win over the rule found, but the project (so its group) is not here
   LEFT JOIN LATERAL (
         SELECT r.id FROM finance_costrevenueprofilerule r JOIN finance_costrevenueprofile p ON p.id = r.profile_id
@@ -418,7 +419,15 @@ FIXED_PRICE_PROFILE_JOINS = f"""CROSS JOIN LATERAL (
                CASE WHEN oa.id IS NOT NULL THEN oa.contract_number
                     WHEN t.transaction_type = 'billed_sales' THEN s.contract_number END AS contract_number) fpr
   LEFT JOIN finance_project prj ON prj.project_number = fpr.project_number
-  {PROFILE_LATERAL.format(project="fpr.project_number", contract="fpr.contract_number", method="'fp'")}"""
+  {PROFILE_LATERAL.format(project="fpr.project_number", contract="fpr.contract_number", method="'fp'",
+                           wanted="fpr.applies")}"""
+
+# A proposal's staged billed sales, read by its invoice number on their index, proposal by proposal
+# (`OFFSET 0` keeps the planner from folding it into a join). A batch that just arrived is not in the
+# table's statistics yet: planned as a join, PostgreSQL took the billed sales for a handful and read
+# all of them once per proposal (100 proposals × 10,000 rows on a database of 1,000,000 actuals).
+BILLED_OF_PROPOSAL = """SELECT * FROM finance_actualstaging s
+         WHERE s.invoice_number = p.number AND s.transaction_type = 'billed_sales'"""
 
 PROPOSAL_READINESS_SQL = f"""
 SELECT p.id, p.number, p.expected_line_count,
@@ -431,8 +440,7 @@ SELECT p.id, p.number, p.expected_line_count,
            AS unprofiled_sales,
        array_agg(DISTINCT oa.milestone_id::text) FILTER (WHERE oa.id IS NOT NULL) AS milestones
   FROM finance_invoiceproposal p
-  LEFT JOIN finance_actualstaging s
-    ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales' AND s.status IN ('received', 'waiting')
+  LEFT JOIN LATERAL ({BILLED_OF_PROPOSAL} AND s.status IN ('received', 'waiting') OFFSET 0) s ON true
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id AND {INVOICEABLE}
   {ON_ACCOUNT_JOIN}
   {BILLED_LINE_PROPERTY_JOINS}
@@ -484,7 +492,7 @@ SELECT p.id, s.id, t.id, oa.id,
        s.quantity, s.price, s.amount, {LINE_TAX.format(line="s", chargeable="lp.chargeable")}, s.currency,
        coalesce(c.sales_tax_group, ''), {ITEM_TAX_GROUP}
   FROM finance_invoiceproposal p
-  JOIN finance_actualstaging s ON s.invoice_number = p.number AND s.transaction_type = 'billed_sales'
+ CROSS JOIN LATERAL ({BILLED_OF_PROPOSAL} OFFSET 0) s
   LEFT JOIN finance_projecttransaction t ON t.dataverse_actual_id = s.invoiced_actual_id
   LEFT JOIN finance_onaccounttransaction oa ON s.milestone_id IS NOT NULL AND oa.milestone_id = s.milestone_id
   {BILLED_LINE_PROPERTY_JOINS}
