@@ -148,7 +148,7 @@ DUALWRITE = {
     "BACKOFF_SECONDS": 5,  # first retry delay; doubles each attempt
     "CLAIM_SECONDS": 420,  # a claimed change not finished by then is taken again (> the task timeout)
     "CHUNK_ROWS": 1000,  # rows per outbox message for set-based maps
-    "BATCH_ROWS": 5000,  # rows one delivery of a set-based map may carry, several changes together
+    "BATCH_ROWS": 20000,  # rows one delivery of a set-based map may carry, several changes together
     "LOG_RETENTION_DAYS": int(os.environ.get("PROJINV_LOG_RETENTION_DAYS", "90")),  # activity log
     "STUCK_MINUTES": 15,  # a pipeline stage not reached this long after the previous one is stuck
 }
