@@ -182,12 +182,11 @@ def _month(request) -> date:
 @permission_required(RECONCILE, raise_exception=True)
 def reconciliation(request):
     month = _month(request)
-    rows = reconciliation_service.compare_period(month)
+    page = reconciliation_service.compare_period(month, page=request.GET.get("page"))
     without_voucher, examples = reconciliation_service.actuals_without_voucher()
     return render(request, "dualwrite/reconciliation.html", {
-        "title": _("Reconciliation"), "month": month, "rows": rows,
-        "differing": [r for r in rows if r["differences"]], "without_voucher": without_voucher,
-        "examples": examples, "wip": reconciliation_service.backlog_vs_wip(),
+        "title": _("Reconciliation"), "month": month, "page": page, "rows": page.object_list,
+        "without_voucher": without_voucher, "examples": examples, "wip": reconciliation_service.wip_summary(),
         "stuck_minutes": settings.DUALWRITE["STUCK_MINUTES"],
     })
 

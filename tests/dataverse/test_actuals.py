@@ -4,6 +4,7 @@ from decimal import Decimal
 
 import pytest
 from django.contrib.auth.models import User
+from django.db.models import ProtectedError
 from django.urls import reverse
 
 from dataverse.models import Actual, BillingStatus, TimeEntry, TransactionConnection, TransactionType
@@ -133,3 +134,16 @@ def test_it_rejects_submitted_entries_only(world):
     assert entries.reject_time_entries(entry_ids=[submitted.pk], by=world["pm"]) == 1
     with pytest.raises(DomainError, match="not Submitted"):
         entries.reject_time_entries(entry_ids=[submitted.pk], by=world["pm"])
+
+
+def test_what_an_actual_points_at_cannot_be_deleted_though_the_database_no_longer_checks_it(world):
+    """D77: only the project is a database constraint; Django's PROTECT still guards the rest."""
+    entry = submitted_entry("8")
+    [cost_id, *_] = entries.approve_time_entries(entry_ids=[entry.pk], by=world["pm"])
+    entry = TimeEntry.objects.get(pk=entry.pk)
+
+    with pytest.raises(ProtectedError) as refused:
+        entry.delete()
+
+    assert {type(obj) for obj in refused.value.protected_objects} == {Actual}  # the actuals refuse it
+    assert Actual.objects.filter(pk=cost_id, time_entry=entry).exists()

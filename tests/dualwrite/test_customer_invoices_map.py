@@ -1,6 +1,9 @@
 """The customer-invoice map: finance's posted invoice numbers reach the proforma invoices, many at once."""
 
+import importlib
+
 import pytest
+from django.db import connections
 
 from dataverse.models import Invoice
 from dataverse.services import inbound
@@ -93,3 +96,21 @@ def test_it_refuses_to_post_an_invoice_that_is_not_confirmed_and_changes_nothing
 
     assert Invoice.objects.get(pk=confirmed.pk).status == Invoice.Status.CONFIRMED
     assert Invoice.objects.get(pk=draft.pk).status == Invoice.Status.DRAFT
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_a_summary_queued_before_the_map_was_batched_still_delivers_after_the_migration(world):
+    invoice, proposal = run_pipeline_to_proposal("PC-1001")
+    posted = post(proposal)
+    deliver_write_back_first()
+    change = customer_invoice_changes().get()
+    # As dualwrite 0006 left it: one summary as an object, not a list of them.
+    FinanceChange.objects.filter(pk=change.pk).update(payload=change.payload[0])
+    wrap = importlib.import_module("projinv.dualwrite.migrations.0007_customer_invoices_batched").WRAP
+
+    with connections["finance"].cursor() as cursor:
+        cursor.execute(wrap)
+
+    assert FinanceChange.objects.get(pk=change.pk).payload == change.payload
+    assert relay.deliver(source="finance", change_id=change.pk) is True
+    assert Invoice.objects.get(pk=invoice.pk).customer_invoice_number == posted.number

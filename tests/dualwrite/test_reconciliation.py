@@ -182,3 +182,40 @@ def test_it_shows_the_invoice_pages_and_the_reconciliation_in_a_constant_number_
     Actual.objects.update(created_at=timezone.now() - timedelta(days=1))
     assert big_proposal.lines.count() > small_proposal.lines.count()
     assert counts(big, big_proposal) == before
+
+
+def test_it_lists_the_month_s_invoices_a_page_at_a_time(world, as_user, monkeypatch):
+    from django.contrib.auth.models import User
+
+    first, _proposal = run_pipeline_to_proposal("PC-1001")
+    second, _proposal = run_pipeline_to_proposal("PC-1002")
+    monkeypatch.setattr(reconciliation, "INVOICES_PER_PAGE", 1)
+    client = as_user(User.objects.get(username="integration"))
+    url, month = reverse("dualwrite:reconciliation"), timezone.localdate().strftime("%Y-%m")
+
+    pages = [client.get(url, {"month": month, "page": n}).content.decode() for n in (1, 2)]
+
+    numbers = sorted([first.number, second.number])
+    assert all("Invoices confirmed in" in page and ": 2</h2>" in page for page in pages)
+    assert numbers[0] in pages[0] and numbers[1] not in pages[0] and "page=2" in pages[0]
+    assert numbers[1] in pages[1] and numbers[0] not in pages[1] and "Page 2 of 2" in pages[1]
+
+
+def test_it_lists_only_the_projects_whose_backlog_differs_from_their_wip(world, as_user):
+    from django.contrib.auth.models import User
+
+    from dataverse.models import TimeEntry
+    from dataverse.services import entries
+    from finance.services import importing
+
+    sync()
+    importing.import_from_staging(triggered_by="test")  # every approved unbilled sale is WIP now
+    entry = TimeEntry.objects.filter(status=TimeEntry.Status.SUBMITTED).select_related("project").first()
+    entries.approve_time_entries(entry_ids=[entry.pk], by=world["pm"])  # not in finance yet
+
+    summary = reconciliation.wip_summary()
+
+    assert [row["project"] for row in summary["differing"]] == [entry.project.number]
+    assert summary["in_step"] == len(reconciliation.backlog_vs_wip()) - 1
+    page = as_user(User.objects.get(username="integration")).get(reverse("dualwrite:reconciliation")).content.decode()
+    assert entry.project.number in page and f"{summary['in_step']} project" in page
