@@ -111,7 +111,8 @@ def render(results: dict) -> str:
         volumes = ("the default volumes: **the bulk stages at 1/20 of the issue’s volumes** "
                    f"({_n(full.get('entries'))} entries approved, {_n(full.get('actuals'))} actuals across the bridge "
                    f"and through the import, {_n(full.get('contracts'))} invoices of 100 lines per round) because at "
-                   "the issue’s volumes they take about an hour on this machine (`--issue-volumes` runs them); the "
+                   "the issue’s volumes their three rounds take about 15 minutes on a 2-core machine "
+                   "(`--issue-volumes` runs them, docs/benchmarks-issue-volumes.md); the "
                    "confirmed invoice, the end-to-end invoice and the pages’ database at the issue’s volumes")
     else:
         volumes = f"**{results['scale']} × the default volumes, not the issue’s**"
