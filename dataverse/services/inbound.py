@@ -65,7 +65,7 @@ def record_customer_invoices(*, rows: JsonRows | list[dict]) -> int:
     numbers = [row["invoice_number"] for row in rows.as_list()]  # one per posted proposal: a few
     # Locked in primary-key order, as every other writer of invoices locks them.
     found = {invoice.number: invoice for invoice in Invoice.objects.select_for_update()
-             .filter(number__in=numbers).order_by("pk").only("pk", "number", "status")}
+             .filter(number__any=numbers).order_by("pk").only("pk", "number", "status")}
     for number in numbers:
         if number not in found:
             raise DomainError(_("No proforma invoice %(number)s in Dataverse.") % {"number": number})
