@@ -1,6 +1,6 @@
 """What other systems may tell Dataverse: accounting details after finance posts (domain.md §2.9).
 
-Called by the bridge with batches of rows (`JsonRows`, or plain lists of dicts). Both are idempotent:
+Called by the bridge with batches of rows (`projinv.batches`, or plain lists of dicts). Both are idempotent:
 a second delivery changes nothing.
 """
 
@@ -8,9 +8,9 @@ from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from projinv import jsonrows
+from projinv import batches
+from projinv.batches import Batch
 from projinv.domain import DomainError
-from projinv.jsonrows import JsonRows
 
 from ..models import Invoice
 
@@ -33,11 +33,9 @@ UPDATE dataverse_actual AS a
 
 
 @transaction.atomic
-def write_back_actuals(*, rows: JsonRows | list[dict]) -> int:
+def write_back_actuals(*, rows: Batch | list[dict]) -> int:
     """Put voucher, posting date, rate, accounting amount and tax on the actuals, in one statement."""
-    rows = JsonRows.of(rows)
-    with jsonrows.execute(connection, WRITE_BACK_SQL.format(rows=rows.source(WRITE_BACK_COLUMNS)),
-                          [rows.document]) as cursor:
+    with batches.execute(connection, WRITE_BACK_SQL, rows, WRITE_BACK_COLUMNS) as cursor:
         return cursor.rowcount
 
 
@@ -54,15 +52,16 @@ UPDATE dataverse_invoice AS i
 
 
 @transaction.atomic
-def record_customer_invoices(*, rows: JsonRows | list[dict]) -> int:
+def record_customer_invoices(*, rows: Batch | list[dict]) -> int:
     """The enhanced proforma summaries: customer invoice number, date, tax and Posted status, for
     all the rows' invoices in one statement. Returns how many became Posted (a redelivery: none).
 
     One unknown or unconfirmed invoice refuses the whole delivery and changes nothing; the relay
     then delivers each change alone, so the error lands on the change it belongs to.
     """
-    rows = JsonRows.of(rows)
-    numbers = [row["invoice_number"] for row in rows.as_list()]  # one per posted proposal: a few
+    rows = batches.of(rows)  # read twice: a few rows, one per posted proposal
+    with batches.execute(connection, "SELECT r.invoice_number FROM {rows}", rows, CUSTOMER_INVOICE_COLUMNS) as cursor:
+        numbers = [number for (number,) in cursor.fetchall()]
     # Locked in primary-key order, as every other writer of invoices locks them.
     found = {invoice.number: invoice for invoice in Invoice.objects.select_for_update()
              .filter(number__any=numbers).order_by("pk").only("pk", "number", "status")}
@@ -70,8 +69,6 @@ def record_customer_invoices(*, rows: JsonRows | list[dict]) -> int:
         if number not in found:
             raise DomainError(_("No proforma invoice %(number)s in Dataverse.") % {"number": number})
         found[number].check_postable()
-    with connection.cursor() as cursor:
-        cursor.execute(POST_INVOICES_SQL.format(rows=rows.source(CUSTOMER_INVOICE_COLUMNS, placeholder="%(rows)s")), {
-            "rows": rows.document, "now": timezone.now(),
-            "posted": Invoice.Status.POSTED, "confirmed": Invoice.Status.CONFIRMED})
+    with batches.execute(connection, POST_INVOICES_SQL, rows, CUSTOMER_INVOICE_COLUMNS, {
+            "now": timezone.now(), "posted": Invoice.Status.POSTED, "confirmed": Invoice.Status.CONFIRMED}) as cursor:
         return cursor.rowcount

@@ -157,32 +157,6 @@ SELECT 'IJ-' || lpad(nextval('finance_journal_number')::text, 6, '0'), g.legal_e
          ORDER BY legal_entity, period) g
 """
 
-CREATE_LINES_SQL = """
-INSERT INTO finance_integrationjournalline (
-    journal_id, staging_id, voucher, transaction_type, transaction_date, accounting_date, quantity, amount,
-    currency, exchange_rate, accounting_amount, category, line_property, profile, ledger_posting, status,
-    error_code, error_params)
-SELECT j.id, s.id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0'), s.transaction_type,
-       s.transaction_date, b.accounting_date, s.quantity, s.amount, s.currency, b.rate,
-       projinv_round_money(s.amount * b.rate, b.accounting_currency), b.category, b.line_property, b.profile,
-       b.ledger_posting, 'draft', '', '{}'
-  FROM import_batch b
-  JOIN finance_actualstaging s ON s.id = b.staging_id
-  JOIN finance_integrationjournal j
-    ON j.run_id = %(run)s AND j.legal_entity = b.legal_entity AND j.period IS NOT DISTINCT FROM b.period
- WHERE b.wait_reason IS NULL
- ORDER BY s.id
-ON CONFLICT (staging_id) DO NOTHING
-"""
-
-# Journalized: on a line of this run that did not post (in error). The rows whose line posted go
-# straight to Posted (WRITE_POSTED_DETAILS_SQL), in the same transaction: one update of each row, not two.
-MARK_JOURNALIZED_SQL = """
-UPDATE finance_actualstaging s SET status = 'journalized', wait_reason = ''
-  FROM finance_integrationjournalline l JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
- WHERE s.id = l.staging_id AND l.status <> 'posted'
-"""
-
 # The two ledger entries of a line, as its profile and line property decided when it was journalized
 # (cost to profit and loss or to WIP cost value; WIP sales value against accrued revenue).
 LINE_ENTRIES = """
@@ -195,26 +169,71 @@ LINE_ENTRIES = """
         CASE WHEN l.transaction_type = 'cost' THEN 'cost_offset' ELSE 'accrued_revenue' END, -1)
        ) AS e(account, posting_type, sign)"""
 
-# What this run posts: every draft line of a draft journal (new ones, and error journals a person
-# reset), each with the reason it cannot post, if any (domain.md §4.8).
+# Why a line `l` of legal entity `le` (with its posting setup `ps`, if any) cannot post, if it cannot:
+# the first account it needs that the chart of accounts does not have (domain.md §4.8).
+POSTING_CHECK = f"""LEFT JOIN LATERAL (
+        SELECT e.account, e.posting_type FROM (SELECT 1) one {LINE_ENTRIES}
+         WHERE l.ledger_posting <> 'none' AND NOT EXISTS (
+               SELECT 1 FROM finance_ledgeraccount a WHERE a.legal_entity_id = le.id AND a.number = e.account)
+         ORDER BY e.sign DESC LIMIT 1) bad ON ps.id IS NOT NULL"""
+POSTING_ERROR = """CASE WHEN ps.id IS NULL THEN 'posting_setup_missing' WHEN bad.account = '' THEN 'account_not_set'
+            WHEN bad.account IS NOT NULL THEN 'account_missing' END"""
+
+# What this run posts, each line with the reason it cannot post, if any: the lines it has just made
+# (Posted already when they passed the check, D83), and every draft line of a draft journal (the
+# lines that failed it, and those of error journals a person reset).
 POSTING_BATCH_SQL = f"""
 CREATE TEMP TABLE posting_batch ON COMMIT DROP AS
 SELECT l.id AS line_id, j.id AS journal_id, j.number AS journal_number, j.original_journal,
-       CASE WHEN ps.id IS NULL THEN 'posting_setup_missing' WHEN bad.account = '' THEN 'account_not_set'
-            WHEN bad.account IS NOT NULL THEN 'account_missing' END AS error_code,
+       {POSTING_ERROR} AS error_code,
        jsonb_build_object('entity', j.legal_entity, 'account', bad.account, 'posting_type', bad.posting_type)
            AS error_params
   FROM finance_integrationjournalline l
   JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.status = 'draft'
   LEFT JOIN finance_legalentity le ON le.code = j.legal_entity
   LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
-  -- the first account the line needs that the chart of accounts does not have
-  LEFT JOIN LATERAL (
-        SELECT e.account, e.posting_type FROM (SELECT 1) one {LINE_ENTRIES}
-         WHERE l.ledger_posting <> 'none' AND NOT EXISTS (
-               SELECT 1 FROM finance_ledgeraccount a WHERE a.legal_entity_id = le.id AND a.number = e.account)
-         ORDER BY e.sign DESC LIMIT 1) bad ON ps.id IS NOT NULL
+  {POSTING_CHECK}
  WHERE l.status = 'draft'
+UNION ALL
+SELECT l.id, j.id, j.number, j.original_journal, NULL, NULL
+  FROM finance_integrationjournal j
+  JOIN finance_integrationjournalline l ON l.journal_id = j.id AND l.status = 'posted'
+ WHERE j.run_id = %(run)s AND j.status = 'draft'
+"""
+
+# A line is made Posted when it passes the posting check, Draft when it does not (the posting batch
+# then moves it to an error journal): most lines post, and a second write of each would cost as much as
+# the first (its status is in an index's condition, so that update is not HOT), D83.
+CREATE_LINES_SQL = f"""
+INSERT INTO finance_integrationjournalline (
+    journal_id, staging_id, voucher, transaction_type, transaction_date, accounting_date, quantity, amount,
+    currency, exchange_rate, accounting_amount, category, line_property, profile, ledger_posting, status,
+    error_code, error_params)
+SELECT l.journal_id, l.staging_id, 'V-' || lpad(nextval('finance_voucher_number')::text, 8, '0'),
+       l.transaction_type, l.transaction_date, l.accounting_date, l.quantity, l.amount, l.currency, l.rate,
+       projinv_round_money(l.amount * l.rate, l.accounting_currency), l.category, l.line_property, l.profile,
+       l.ledger_posting, CASE WHEN {POSTING_ERROR} IS NULL THEN 'posted' ELSE 'draft' END, '', '{{}}'
+  FROM (SELECT j.id AS journal_id, s.id AS staging_id, s.transaction_type, s.transaction_date, b.accounting_date,
+               s.quantity, s.amount, s.currency, b.rate, b.accounting_currency, b.category, b.line_property,
+               b.profile, b.ledger_posting, b.legal_entity
+          FROM import_batch b
+          JOIN finance_actualstaging s ON s.id = b.staging_id
+          JOIN finance_integrationjournal j
+            ON j.run_id = %(run)s AND j.legal_entity = b.legal_entity AND j.period IS NOT DISTINCT FROM b.period
+         WHERE b.wait_reason IS NULL) l
+  LEFT JOIN finance_legalentity le ON le.code = l.legal_entity
+  LEFT JOIN finance_postingsetup ps ON ps.legal_entity_id = le.id
+  {POSTING_CHECK}
+ ORDER BY l.staging_id
+ON CONFLICT (staging_id) DO NOTHING
+"""
+
+# Journalized: on a line of this run that did not post (in error). The rows whose line posted go
+# straight to Posted (WRITE_POSTED_DETAILS_SQL), in the same transaction: one update of each row, not two.
+MARK_JOURNALIZED_SQL = """
+UPDATE finance_actualstaging s SET status = 'journalized', wait_reason = ''
+  FROM finance_integrationjournalline l JOIN finance_integrationjournal j ON j.id = l.journal_id AND j.run_id = %(run)s
+ WHERE s.id = l.staging_id AND l.status <> 'posted'
 """
 
 # Lines that cannot post move to a new journal with status Error, one per journal they leave; lines of
@@ -279,7 +298,7 @@ NAMED_BY_ERROR_JOURNAL = "EXISTS (SELECT 1 FROM finance_integrationjournal e WHE
 
 MARK_POSTED_SQL = [
     """UPDATE finance_integrationjournalline l SET status = 'posted', error_code = '', error_params = '{}'
-         FROM posting_batch b WHERE l.id = b.line_id AND b.error_code IS NULL""",
+         FROM posting_batch b WHERE l.id = b.line_id AND b.error_code IS NULL AND l.status = 'draft'""",
     # A journal is posted once it has no line left to post, also when all its lines moved to the error
     # journal that names it (kept, so that name leads somewhere, D53); one left empty otherwise is dropped.
     f"""UPDATE finance_integrationjournal j SET status = 'posted', posted_at = now()
@@ -571,7 +590,7 @@ def _journalize_and_post(cursor, run: ImportRun) -> None:
     cursor.execute(CREATE_LINES_SQL, params)
     cursor.execute("DROP TABLE import_batch")
 
-    cursor.execute(POSTING_BATCH_SQL)
+    cursor.execute(POSTING_BATCH_SQL, params)
     for statement in MOVE_TO_ERROR_JOURNALS_SQL:
         cursor.execute(statement, params)
     run.error_lines = _count(cursor, "error_code IS NOT NULL")

@@ -10,8 +10,8 @@ from datetime import date, timedelta
 
 from django.db import connections, transaction
 
-from projinv import jsonrows
-from projinv.jsonrows import JsonRows
+from projinv import batches
+from projinv.batches import Batch
 
 from ..models import InvoiceProposal
 from ..selectors import payment_days
@@ -110,7 +110,7 @@ def link_unlinked_billed_sales(cursor) -> None:
 
 
 @transaction.atomic(using="finance")
-def receive_actuals(*, rows: JsonRows | list[dict]) -> int:
+def receive_actuals(*, rows: Batch | list[dict]) -> int:
     """Stage actuals (one row per Dataverse actual, unique). Returns how many were new.
 
     A billed sale's `invoiced_actual_id` is never in the rows: it is filled from its transaction
@@ -121,7 +121,7 @@ def receive_actuals(*, rows: JsonRows | list[dict]) -> int:
 
 
 @transaction.atomic(using="finance")
-def receive_transaction_connections(*, rows: JsonRows | list[dict]) -> int:
+def receive_transaction_connections(*, rows: Batch | list[dict]) -> int:
     """Stage transaction connections (unique per pair) and link the billed sales they name to the
     unbilled sales they invoice. Returns how many connections were new."""
     return _stage(STAGE_CONNECTIONS_SQL, CONNECTION_COLUMNS, rows)
@@ -130,9 +130,8 @@ def receive_transaction_connections(*, rows: JsonRows | list[dict]) -> int:
 def _stage(statement: str, columns: dict[str, str], rows) -> int:
     """Run a staging statement (it returns how many rows were new and which actuals to link), then
     link those actuals. Returns how many rows were new."""
-    rows = JsonRows.of(rows)
     finance = connections["finance"]
-    with jsonrows.execute(finance, statement.format(rows=rows.source(columns)), [rows.document]) as staged:
+    with batches.execute(finance, statement, rows, columns) as staged:
         created, to_link = staged.fetchone()
     if to_link:
         with finance.cursor() as cursor:
@@ -195,12 +194,10 @@ ON CONFLICT ({key}) DO UPDATE SET {updates}, active = EXCLUDED.active, modified_
  WHERE {self.table}.modified_on < EXCLUDED.modified_on
 """
 
-    def receive(self, rows: JsonRows | list[dict]) -> int:
+    def receive(self, rows: Batch | list[dict]) -> int:
         """Apply the rows; returns how many records were created or changed."""
-        rows = JsonRows.of(rows)
-        source = rows.source({**self.columns, "deleted": "boolean", "modified_on": "timestamptz"})
-        with transaction.atomic(using="finance"), jsonrows.execute(
-                connections["finance"], self.sql.format(rows=source), [rows.document]) as cursor:
+        columns = {**self.columns, "deleted": "boolean", "modified_on": "timestamptz"}
+        with batches.execute(connections["finance"], self.sql, rows, columns) as cursor:
             return cursor.rowcount
 
 

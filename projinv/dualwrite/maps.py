@@ -14,7 +14,7 @@ from django.utils.translation import gettext_lazy as _
 
 from dataverse.services import inbound as dataverse_inbound
 from finance.services import inbound as finance_inbound
-from projinv.jsonrows import JsonRows
+from projinv.batches import JsonRows
 
 DATAVERSE = "dataverse"
 FINANCE = "finance"
@@ -49,14 +49,19 @@ class TableMap:
     def _translate_row(self, row: dict) -> dict:
         return {target: row.get(source) for source, target in self.fields.items()}
 
-    def rows(self, payload: str | list[dict]) -> JsonRows:
-        """A batched payload as the receiver reads it: the stored JSON text (or the rows, encoded),
-        its keys renamed to the target's words by the receiving statement itself (D78)."""
-        document = payload if isinstance(payload, str) else json.dumps(payload, cls=DjangoJSONEncoder)
-        return JsonRows(document, keys={target: source for source, target in self.fields.items()})
+    @property
+    def columns(self) -> dict[str, str]:
+        """A batched map's renaming as the receiving statement does it (D78): target column -> source key."""
+        return {target: source for source, target in self.fields.items()}
+
+    def rows(self, payload: list[dict]) -> JsonRows:
+        """A batched payload in hand (a test's, a caller's) as the receiver reads it: the rows encoded
+        once, their keys renamed to the target's words by the receiving statement itself. The relay
+        streams claimed changes across instead (relay.OutboxRows, D82)."""
+        return JsonRows(json.dumps(payload, cls=DjangoJSONEncoder), keys=self.columns)
 
     def deliver_payload(self, payload):
-        """Deliver a change's payload: a batched map's as JsonRows, any other translated in Python."""
+        """Deliver a payload in hand: a batched map's as JsonRows, any other translated in Python."""
         return self.deliver(self.rows(payload) if self.batched else self.translate(payload))
 
     @property

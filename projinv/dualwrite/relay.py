@@ -12,6 +12,8 @@ in the error queue for a person.
 
 import logging
 import time
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -20,8 +22,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
 
+from projinv import batches
+
 from . import alerts, states
-from .maps import DATAVERSE, FINANCE, MAPS
+from .maps import DATAVERSE, FINANCE, MAPS, TableMap
 from .models import Change, DataverseChange, FinanceChange
 
 log = logging.getLogger(__name__)
@@ -54,7 +58,10 @@ DUE = """{c}.status = 'pending' AND {c}.next_attempt_at <= %(now)s
        AND ({c}.claimed_at IS NULL OR {c}.claimed_at < %(expired)s)"""
 BEFORE = """{c}.ordering_key <> '' AND b.ordering_key = {c}.ordering_key AND b.status IN ('pending', 'failed')
           AND (b.priority < {c}.priority OR (b.priority = {c}.priority AND b.id < {c}.id))"""
-CLAIMED_COLUMNS = "c.id, c.map_code, c.key, c.ordering_key, c.priority, c.payload, c.attempts, c.triage, c.row_count"
+# A batched map's payload is not read here: it goes from the outbox to the receiver in COPY (D82).
+CLAIMED_COLUMNS = """c.id, c.map_code, c.key, c.ordering_key, c.priority,
+       CASE WHEN c.map_code = ANY(%(batched)s) THEN NULL ELSE c.payload END AS payload,
+       c.attempts, c.triage, c.row_count"""
 CLAIMED_FIELDS = ("id", "map_code", "key", "ordering_key", "priority", "payload", "attempts", "triage", "row_count")
 
 CLAIM_SQL = f"""
@@ -104,28 +111,61 @@ RETURNING {CLAIMED_COLUMNS}
 """
 
 
+BATCHED = [code for code, table_map in MAPS.items() if table_map.batched]
+
+
 def _claimed(model, row, now) -> Change:
     values = dict(zip(CLAIMED_FIELDS, row, strict=True))
-    # Django reads jsonb as text. A batched map's payload stays that text: it is handed on as it is,
-    # for the receiving statement to read (D78). Any other is decoded by the field, as a queryset would.
-    if not MAPS[values["map_code"]].batched:
+    if values["payload"] is not None:  # Django reads jsonb as text: decode it as a queryset would
         values["payload"] = model._meta.get_field("payload").from_db_value(values["payload"], None, None)
     return model(**values, claimed_at=now)
 
 
-def _batch_document(batch: list[Change]) -> str:
-    """The claimed payloads (JSON arrays, as PostgreSQL writes them: `[...]`) as one array of all
-    their rows, in the batch's order."""
-    if len(batch) == 1:
-        return batch[0].payload
-    return "[" + ", ".join(c.payload[1:-1] for c in batch if c.payload.strip() != "[]") + "]"
+# The rows of changes, in the order given (`o.n`) and each change's in its own (`x.m`), as COPY text:
+# jsonb_to_recordset reads the stored jsonb without parsing it again, and every value leaves as text
+# (an amount's digits as they are) for the receiver's COPY to read into its own types.
+OUTBOX_ROWS_SQL = """
+COPY (SELECT {select}
+        FROM unnest({ids}::bigint[]) WITH ORDINALITY AS o(id, n)
+        JOIN {table} c ON c.id = o.id
+       CROSS JOIN LATERAL ROWS FROM (jsonb_to_recordset(c.payload) AS ({record})) WITH ORDINALITY AS x({names}, m)
+       ORDER BY o.n, x.m) TO STDOUT
+"""
+
+
+@dataclass(frozen=True)
+class OutboxRows:
+    """The rows of claimed changes of a batched map, as one batch for the receiving service: streamed
+    by COPY out of the outbox's database into the receiver's, never decoded here (D82)."""
+
+    model: type[Change]
+    ids: tuple[int, ...]  # in delivery order
+    keys: Mapping[str, str]  # the receiver's column -> the payload's key for it
+
+    @classmethod
+    def of(cls, model, table_map: TableMap, changes: list[Change]) -> "OutboxRows":
+        return cls(model, tuple(c.pk for c in changes), table_map.columns)
+
+    def bind(self, connection, columns: Mapping[str, str]) -> tuple[str, dict]:
+        return batches.copy_in(connection, columns, list(self.keys), self._blocks), {}
+
+    def _blocks(self, columns: list[str]) -> Iterator[bytes]:
+        source = connections[self.model.objects.db]
+        keys = [batches.quoted(self.keys[column]) for column in columns]
+        statement = OUTBOX_ROWS_SQL.format(
+            select=", ".join(f"x.{key}" for key in keys), ids="%s", table=self.model._meta.db_table,
+            record=", ".join(f"{key} text" for key in keys), names=", ".join(keys))
+        source.ensure_connection()
+        with source.wrap_database_errors, source.connection.cursor() as cursor:
+            with cursor.copy(statement, [list(self.ids)]) as copy:
+                yield from copy
 
 
 def _claim(model, change_id: int, now):
     """Claim a due change: (the change, the earliest undelivered change it must wait for), or None."""
     with connections[model.objects.db].cursor() as cursor:
         cursor.execute(CLAIM_SQL.format(table=model._meta.db_table),
-                       {"id": change_id, "now": now, "expired": _expired(now)})
+                       {"id": change_id, "now": now, "expired": _expired(now), "batched": BATCHED})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -141,7 +181,8 @@ def _claim_more(model, change: Change, now) -> list[Change]:
         return []
     with connections[model.objects.db].cursor() as cursor:
         cursor.execute(CLAIM_MORE_SQL.format(table=model._meta.db_table), {
-            "map_code": change.map_code, "now": now, "expired": _expired(now), "id": change.pk, "budget": budget})
+            "map_code": change.map_code, "now": now, "expired": _expired(now), "id": change.pk, "budget": budget,
+            "batched": BATCHED})
         return sorted((_claimed(model, row, now) for row in cursor.fetchall()), key=lambda c: (c.priority, c.pk))
 
 
@@ -194,7 +235,7 @@ def deliver(*, source: str, change_id: int) -> bool:
     batch = [change, *_claim_more(model, change, now)] if table_map.batched else [change]
     started = time.monotonic()
     try:
-        table_map.deliver_payload(_batch_document(batch) if table_map.batched else change.payload)
+        _deliver(model, table_map, batch)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for a person to see
         if len(batch) == 1:
             _record_failure(model, source, change, exc)
@@ -206,7 +247,7 @@ def deliver(*, source: str, change_id: int) -> bool:
         enqueue_many(source, others)
         batch = [change]
         try:
-            table_map.deliver_payload(change.payload)
+            _deliver(model, table_map, batch)
         except Exception as exc:  # noqa: BLE001
             _record_failure(model, source, change, exc)
             return False
@@ -218,6 +259,13 @@ def deliver(*, source: str, change_id: int) -> bool:
         return False  # our claim expired and another worker took over: it reports the delivery
     enqueue_many(source, woken)  # held behind these: they may go now, rather than at the next sweep
     return True
+
+
+def _deliver(model, table_map: TableMap, batch: list[Change]) -> None:
+    if table_map.batched:
+        table_map.deliver(OutboxRows.of(model, table_map, batch))
+    else:
+        table_map.deliver_payload(batch[0].payload)
 
 
 def release_held(source: str, model, ids: list[int]) -> None:

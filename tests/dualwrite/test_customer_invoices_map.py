@@ -7,6 +7,7 @@ from django.db import connections
 
 from dataverse.models import Invoice
 from dataverse.services import inbound
+from projinv import batches
 from projinv.domain import DomainError, InvalidTransition
 from projinv.dualwrite import outbox, relay
 from projinv.dualwrite.maps import CUSTOMER_INVOICES
@@ -35,8 +36,12 @@ def test_it_posts_the_invoices_of_two_postings_in_one_delivery(world, monkeypatc
     deliver_write_back_first()
     calls = []
     original = inbound.record_customer_invoices
-    monkeypatch.setattr(inbound, "record_customer_invoices",
-                        lambda *, rows: calls.append(rows.as_list()) or original(rows=rows))
+
+    def spy(*, rows):
+        calls.append(batches.read(connections["default"], rows, inbound.CUSTOMER_INVOICE_COLUMNS))
+        return original(rows=rows)
+
+    monkeypatch.setattr(inbound, "record_customer_invoices", spy)
 
     changes = list(customer_invoice_changes())
     assert relay.deliver(source="finance", change_id=changes[0].pk) is True

@@ -1,0 +1,53 @@
+"""The relay streams a batch of claimed changes from the outbox into the receiver with COPY (D82)."""
+
+import uuid
+from decimal import Decimal
+
+import pytest
+from django.db import DataError, connections
+
+from projinv import batches
+from projinv.dualwrite.models import DataverseChange
+from projinv.dualwrite.relay import OutboxRows
+
+BOTH = ["default", "finance"]
+KEYS = {"actual_id": "msdyn_actualid", "amount": "msdyn_amount", "description": "msdyn_description",
+        "billable": "billable"}
+COLUMNS = {"actual_id": "uuid", "amount": "numeric", "description": "text", "billable": "boolean",
+           "invoice_number": "text"}
+
+
+def change(rows: list[dict]) -> int:
+    return DataverseChange.objects.create(map_code="msdyn_actuals", key="k", payload=rows, row_count=len(rows)).pk
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_the_rows_arrive_in_the_changes_order_exact_and_renamed():
+    first, second, third = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    earlier = change([{"msdyn_actualid": str(first), "msdyn_amount": Decimal("12345678901234.5678"),
+                       "msdyn_description": "Tab\there, new\nline, back\\slash, «ünïcode»", "billable": True,
+                       "unmapped": {"nested": 1}}])
+    later = change([{"msdyn_actualid": str(second), "msdyn_amount": Decimal("-0.01"), "msdyn_description": None,
+                     "billable": False},
+                    {"msdyn_actualid": str(third), "msdyn_amount": 7}])  # no description, no flag
+
+    rows = batches.read(connections["finance"], OutboxRows(DataverseChange, (later, earlier), KEYS), COLUMNS)
+
+    assert rows == [
+        {"actual_id": second, "amount": Decimal("-0.01"), "description": None, "billable": False,
+         "invoice_number": None},
+        {"actual_id": third, "amount": Decimal("7"), "description": None, "billable": None, "invoice_number": None},
+        {"actual_id": first, "amount": Decimal("12345678901234.5678"),
+         "description": "Tab\there, new\nline, back\\slash, «ünïcode»", "billable": True, "invoice_number": None},
+    ]
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_a_value_the_receiver_cannot_read_fails_its_statement_and_leaves_nothing_behind():
+    bad = change([{"msdyn_actualid": "not a uuid", "msdyn_amount": 1}])
+    finance = connections["finance"]
+    with pytest.raises(DataError, match="uuid"):
+        batches.read(finance, OutboxRows(DataverseChange, (bad,), KEYS), COLUMNS)
+    with finance.cursor() as cursor:  # the temporary table went with the failed transaction
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'batch_%%'")
+        assert cursor.fetchone() == (0,)
