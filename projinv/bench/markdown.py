@@ -1,6 +1,7 @@
 """docs/benchmarks.md: the results as a table, then how to read them."""
 
 from .report import STAGES
+from .volumes import DEFAULT_BULK_FRACTION
 
 FLOORS = {
     "approve": "one INSERT … SELECT of the cost and unbilled actuals from the entries (prices joined), one of "
@@ -108,7 +109,8 @@ def render(results: dict) -> str:
     if results.get("issue_volumes") and results["scale"] == 1:
         volumes = "the issue’s volumes"
     elif results["scale"] == 1:
-        volumes = ("the default volumes: **the bulk stages at 1/20 of the issue’s volumes** "
+        volumes = (f"the default volumes: **the bulk stages at 1/{round(1 / DEFAULT_BULK_FRACTION)} of the issue’s "
+                   "volumes** "
                    f"({_n(full.get('entries'))} entries approved, {_n(full.get('actuals'))} actuals across the bridge "
                    f"and through the import, {_n(full.get('contracts'))} invoices of 100 lines per round) because at "
                    "the issue’s volumes their three rounds take about 15 minutes on a 2-core machine "

@@ -1,8 +1,8 @@
 """The table maps: what crosses between the systems, in which direction, keyed by what.
 
 Names are those of Microsoft's dual-write maps (domain.md §3.3). Each map delivers a plain
-payload (a batched map: a batch of JSON rows) to the receiving side's inbound service; the
-receiving service is idempotent on the map's business key.
+payload (a batched map: a batch of rows, `projinv.batches`) to the receiving side's inbound
+service; the receiving service is idempotent on the map's business key.
 """
 
 import json

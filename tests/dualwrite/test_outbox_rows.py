@@ -44,10 +44,14 @@ def test_the_rows_arrive_in_the_changes_order_exact_and_renamed():
 
 @pytest.mark.django_db(databases=BOTH)
 def test_a_value_the_receiver_cannot_read_fails_its_statement_and_leaves_nothing_behind():
+    # The bad row first, then more rows than one COPY block holds: the receiver may stop reading early.
     bad = change([{"msdyn_actualid": "not a uuid", "msdyn_amount": 1}])
+    many = change([{"msdyn_actualid": str(uuid.uuid4()), "msdyn_amount": n} for n in range(5000)])
     finance = connections["finance"]
     with pytest.raises(DataError, match="uuid"):
-        batches.read(finance, OutboxRows(DataverseChange, (bad,), KEYS), COLUMNS)
+        batches.read(finance, OutboxRows(DataverseChange, (bad, many), KEYS), COLUMNS)
     with finance.cursor() as cursor:  # the temporary table went with the failed transaction
         cursor.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'batch_%%'")
         assert cursor.fetchone() == (0,)
+    # The outbox's connection, left in the middle of its COPY, is ready for the relay's next query.
+    assert DataverseChange.objects.filter(pk=bad).exists()

@@ -32,7 +32,7 @@ class Command(BaseCommand):
         parser.add_argument("--runs", type=int, default=3, help="Rounds of fresh data per pass (at least 3 "
                                                                 "for a median with min and max).")
         parser.add_argument("--issue-volumes", action="store_true",
-                            help="Bulk stages at the issue's volumes (20× the default: about 16 min on 2 cores).")
+                            help="Bulk stages at the issue's volumes (10× the default: about 15 min on 2 cores).")
         parser.add_argument("--no-tenth", action="store_true", help="Skip the 1/10-scale pass (growth column).")
         parser.add_argument("--write-back-import", action="store_true",
                             help="Also deliver and time the write-back of the posted cost and unbilled sales.")
