@@ -48,8 +48,7 @@ def drain(source: str, *, timeout: float = 900) -> int:
         if time.monotonic() > deadline:
             raise BenchError(f"{source} outbox did not drain in {timeout} s")
         ids = relay.due_changes(source)
-        for change_id in ids:
-            delivered += relay.deliver(source=source, change_id=change_id)
+        delivered += len(relay.deliver_each(source, ids))
         if ids:
             continue
         if failed := model.objects.exclude(last_error="").exclude(status=Change.Status.DELIVERED).first():

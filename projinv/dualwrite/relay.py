@@ -214,23 +214,29 @@ def _hold(model, change: Change, *, now, waiting: dict) -> None:
 def deliver(*, source: str, change_id: int) -> bool:
     """Deliver a change if it is due, its map runs, and nothing before it is pending (with other due
     changes of its map, when the map is batched)."""
+    return bool(deliver_batch(source=source, change_id=change_id))
+
+
+def deliver_batch(*, source: str, change_id: int) -> list[int]:
+    """`deliver`, returning the ids of the changes delivered (the change and those that went with it),
+    or none: a loop over due changes then skips those instead of claiming each in vain."""
     model = CHANGE_MODELS[source]
     now = timezone.now()
     claimed = _claim(model, change_id, now)
     if claimed is None:
-        return False  # delivered already, held by another worker, or not due yet
+        return []  # delivered already, held by another worker, or not due yet
     change, blocker = claimed
     table_map = MAPS[change.map_code]
     if (state := states.state_of(table_map.code)) != states.State.RUNNING:
         _hold(model, change, now=now, waiting={"map_state": state})
-        return False
+        return []
     if blocker:
         _hold(model, change, now=now, waiting=blocker)
         # The blocker may have been delivered between our claim and our hold, its worker waking
         # followers while we still held the claim: look again, so this change does not wait for a sweep.
         if not _blocking(model, change):
             release_held(source, model, [change.pk])
-        return False
+        return []
     # A batched map's due changes travel together: one inbound call, one acknowledgement (D38).
     batch = [change, *_claim_more(model, change, now)] if table_map.batched else [change]
     started = time.monotonic()
@@ -239,7 +245,7 @@ def deliver(*, source: str, change_id: int) -> bool:
     except Exception as exc:  # noqa: BLE001 - any failure is recorded for a person to see
         if len(batch) == 1:
             _record_failure(model, source, change, exc)
-            return False
+            return []
         # Whichever of them failed: the others go back, this one is tried alone, so that a failure
         # is recorded on the change it belongs to.
         others = [c.pk for c in batch[1:]]
@@ -250,15 +256,15 @@ def deliver(*, source: str, change_id: int) -> bool:
             _deliver(model, table_map, batch)
         except Exception as exc:  # noqa: BLE001
             _record_failure(model, source, change, exc)
-            return False
+            return []
     with connections[model.objects.db].cursor() as cursor:
         cursor.execute(ACK_SQL.format(table=model._meta.db_table), {
             "ids": [c.pk for c in batch], "now": now, "duration": int((time.monotonic() - started) * 1000)})
         marked, woken = cursor.fetchone()
     if not marked:
-        return False  # our claim expired and another worker took over: it reports the delivery
+        return []  # our claim expired and another worker took over: it reports the delivery
     enqueue_many(source, woken)  # held behind these: they may go now, rather than at the next sweep
-    return True
+    return [c.pk for c in batch]
 
 
 def _deliver(model, table_map: TableMap, batch: list[Change]) -> None:
@@ -318,9 +324,20 @@ def sweep() -> int:
 
 
 def deliver_due() -> int:
-    """Deliver everything due, in order, in this process (the tests' drain)."""
+    """Deliver everything due, in order, in this process (the tests' drain). Returns the deliveries made."""
     delivered = 0
     for source, ids in _each_reachable_source():
-        for change_id in ids:
-            delivered += deliver(source=source, change_id=change_id)
+        delivered += len(deliver_each(source, ids))
     return delivered
+
+
+def deliver_each(source: str, ids: list[int]) -> list[list[int]]:
+    """Deliver the changes in order, skipping those that went in an earlier one's batch; returns each
+    delivery's ids."""
+    done: set[int] = set()
+    deliveries = []
+    for change_id in ids:
+        if change_id not in done and (batch := deliver_batch(source=source, change_id=change_id)):
+            done.update(batch)
+            deliveries.append(batch)
+    return deliveries

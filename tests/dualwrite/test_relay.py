@@ -8,6 +8,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from dataverse.models import TimeEntry
@@ -191,6 +192,17 @@ def test_it_delivers_a_batched_map_s_due_changes_together_in_one_call(world, mon
     assert calls == [sum(c.row_count for c in changes)]
     assert set(DataverseChange.objects.filter(pk__in=[c.pk for c in changes]).values_list("status", flat=True)) == {
         Change.Status.DELIVERED}
+    assert ActualStaging.objects.count() == delivered_rows()
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_a_loop_over_due_changes_claims_none_of_those_an_earlier_batch_took(world):
+    ids = list(DataverseChange.objects.filter(map_code="msdyn_actuals", ordering_key="").order_by("pk")
+               .values_list("pk", flat=True))
+    assert len(ids) > 1
+    with CaptureQueriesContext(connections["default"]) as queries:
+        assert relay.deliver_each("dataverse", ids) == [ids]  # one delivery
+    assert sum("WITH claimed AS" in query["sql"] for query in queries) == 1  # one claim, not one a change
     assert ActualStaging.objects.count() == delivered_rows()
 
 
