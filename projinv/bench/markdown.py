@@ -113,7 +113,7 @@ def render(results: dict) -> str:
                    "volumes** "
                    f"({_n(full.get('entries'))} entries approved, {_n(full.get('actuals'))} actuals across the bridge "
                    f"and through the import, {_n(full.get('contracts'))} invoices of 100 lines per round) because at "
-                   "the issue’s volumes their three rounds take about 15 minutes on a 2-core machine "
+                   "the issue’s volumes their three rounds take about 13 minutes on a 2-core machine "
                    "(`--issue-volumes` runs them, docs/benchmarks-issue-volumes.md); the "
                    "confirmed invoice, the end-to-end invoice and the pages’ database at the issue’s volumes")
     else:

@@ -2,8 +2,8 @@
 
 The issue's volumes (#6) do not all fit in the 10-minute budget on the 2-core machine: the bulk
 stages (approve 200,000 entries, 400,000 actuals across the bridge and through the import,
-2,000 invoices of 100 lines imported, posted and written back) take about 15 minutes there,
-three rounds each, of which the services and their floors alone are 10 (15.3 min for the whole
+2,000 invoices of 100 lines imported, posted and written back) take about 13 minutes there,
+three rounds each: the services and their floors 10, their input 3 (15.3 min for the whole
 `--issue-volumes --no-tenth` run, 2026-12-01). So the default volumes keep the issue's size where
 a target depends on it (the 10,000-detail invoice with its 2-second target, the 1,000-line
 end-to-end invoice, the 1,000,000 actuals behind the pages) and run the bulk stages at a tenth of

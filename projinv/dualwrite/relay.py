@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import DatabaseError, connections, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 from django_q.tasks import async_task
@@ -111,7 +111,8 @@ RETURNING {CLAIMED_COLUMNS}
 """
 
 
-BATCHED = [code for code, table_map in MAPS.items() if table_map.batched]
+def _batched() -> list[str]:
+    return [code for code, table_map in MAPS.items() if table_map.batched]
 
 
 def _claimed(model, row, now) -> Change:
@@ -146,8 +147,10 @@ class OutboxRows:
     def of(cls, model, table_map: TableMap, changes: list[Change]) -> "OutboxRows":
         return cls(model, tuple(c.pk for c in changes), table_map.columns)
 
-    def bind(self, connection, columns: Mapping[str, str]) -> tuple[str, dict]:
-        return batches.copy_in(connection, columns, list(self.keys), self._blocks), {}
+    def bind(self, connection, columns: Mapping[str, str]) -> batches.Bound:
+        if connection.alias == self.model.objects.db:
+            raise ValueError("an outbox's changes are delivered to the other system's database")
+        return batches.copy_in(connection, columns, list(self.keys), self._blocks)
 
     def _blocks(self, columns: list[str]) -> Iterator[bytes]:
         source = connections[self.model.objects.db]
@@ -156,7 +159,9 @@ class OutboxRows:
             select=", ".join(f"x.{key}" for key in keys), ids="%s", table=self.model._meta.db_table,
             record=", ".join(f"{key} text" for key in keys), names=", ".join(keys))
         source.ensure_connection()
-        with source.wrap_database_errors, source.connection.cursor() as cursor:
+        # A stream cut short is cancelled on the server, which would abort a transaction the outbox's
+        # connection is in: the savepoint takes that instead.
+        with transaction.atomic(using=source.alias), source.wrap_database_errors, source.connection.cursor() as cursor:
             with cursor.copy(statement, [list(self.ids)]) as copy:
                 yield from copy
 
@@ -165,7 +170,7 @@ def _claim(model, change_id: int, now):
     """Claim a due change: (the change, the earliest undelivered change it must wait for), or None."""
     with connections[model.objects.db].cursor() as cursor:
         cursor.execute(CLAIM_SQL.format(table=model._meta.db_table),
-                       {"id": change_id, "now": now, "expired": _expired(now), "batched": BATCHED})
+                       {"id": change_id, "now": now, "expired": _expired(now), "batched": _batched()})
         row = cursor.fetchone()
     if row is None:
         return None
@@ -182,7 +187,7 @@ def _claim_more(model, change: Change, now) -> list[Change]:
     with connections[model.objects.db].cursor() as cursor:
         cursor.execute(CLAIM_MORE_SQL.format(table=model._meta.db_table), {
             "map_code": change.map_code, "now": now, "expired": _expired(now), "id": change.pk, "budget": budget,
-            "batched": BATCHED})
+            "batched": _batched()})
         return sorted((_claimed(model, row, now) for row in cursor.fetchall()), key=lambda c: (c.priority, c.pk))
 
 

@@ -3,6 +3,7 @@
 import uuid
 from decimal import Decimal
 
+import psycopg
 import pytest
 from django.db import DataError, connections
 
@@ -42,16 +43,52 @@ def test_the_rows_arrive_in_the_changes_order_exact_and_renamed():
     ]
 
 
+def temporary_tables(connection) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'batch_%%'")
+        return cursor.fetchone()[0]
+
+
 @pytest.mark.django_db(databases=BOTH)
 def test_a_value_the_receiver_cannot_read_fails_its_statement_and_leaves_nothing_behind():
-    # The bad row first, then more rows than one COPY block holds: the receiver may stop reading early.
     bad = change([{"msdyn_actualid": "not a uuid", "msdyn_amount": 1}])
-    many = change([{"msdyn_actualid": str(uuid.uuid4()), "msdyn_amount": n} for n in range(5000)])
     finance = connections["finance"]
     with pytest.raises(DataError, match="uuid"):
-        batches.read(finance, OutboxRows(DataverseChange, (bad, many), KEYS), COLUMNS)
-    with finance.cursor() as cursor:  # the temporary table went with the failed transaction
-        cursor.execute("SELECT count(*) FROM pg_class WHERE relpersistence = 't' AND relname LIKE 'batch_%%'")
-        assert cursor.fetchone() == (0,)
-    # The outbox's connection, left in the middle of its COPY, is ready for the relay's next query.
-    assert DataverseChange.objects.filter(pk=bad).exists()
+        batches.read(finance, OutboxRows(DataverseChange, (bad,), KEYS), COLUMNS)
+    assert temporary_tables(finance) == 0  # it went with the failed savepoint
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_a_failure_in_the_middle_of_the_stream_ends_both_copies_and_both_connections_go_on(monkeypatch):
+    many = change([{"msdyn_actualid": str(uuid.uuid4()), "msdyn_amount": n} for n in range(5000)])
+    written = []
+
+    def write_one_then_fail(self, buffer):  # the receiving side goes away after the first row
+        if written:
+            raise ConnectionError("finance went away")
+        written.append(buffer)
+
+    monkeypatch.setattr(psycopg.Copy, "write", write_one_then_fail)
+    with pytest.raises(ConnectionError):
+        batches.read(connections["finance"], OutboxRows(DataverseChange, (many,), KEYS), COLUMNS)
+    monkeypatch.undo()
+
+    # The outbox's COPY was cut after a row of 5,000: its connection is ready for the relay's next query.
+    assert DataverseChange.objects.filter(pk=many).exists()
+    assert temporary_tables(connections["finance"]) == 0
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_a_statement_s_table_is_dropped_once_it_has_run_even_inside_a_longer_transaction():
+    rows = change([{"msdyn_actualid": str(uuid.uuid4()), "msdyn_amount": 1}])
+    finance = connections["finance"]
+    for _ in range(3):  # the test's transaction wraps all three, as a caller's may
+        assert len(batches.read(finance, OutboxRows(DataverseChange, (rows,), KEYS), COLUMNS)) == 1
+    assert temporary_tables(finance) == 0
+
+
+@pytest.mark.django_db(databases=BOTH)
+def test_a_batch_goes_to_the_other_system_s_database_only():
+    rows = change([{"msdyn_actualid": str(uuid.uuid4()), "msdyn_amount": 1}])
+    with pytest.raises(ValueError, match="other system"):
+        batches.read(connections["default"], OutboxRows(DataverseChange, (rows,), KEYS), COLUMNS)
