@@ -6,11 +6,34 @@ from django.contrib import messages
 from django.contrib.auth.mixins import PermissionRequiredMixin
 from django.http import HttpResponse
 from django.shortcuts import redirect
+from django.utils.text import capfirst
+from django_filters import CharFilter, FilterSet
+from django_filters.filterset import filterset_factory
 from django_filters.views import FilterView
 from django_tables2 import SingleTableMixin
 from django_tables2.paginators import LazyPaginator
 
 from .domain import DomainError
+
+
+def _numbered(field) -> bool:
+    """A relation to records known by a unique number (contracts, projects, invoices, customers)."""
+    model = getattr(field, "related_model", None)
+    number = next((f for f in model._meta.fields if f.name == "number"), None) if model else None
+    return bool(number and number.unique)
+
+
+class NumberFilterSet(FilterSet):
+    """Relations to numbered records are filtered by the number, typed, not picked from a list of every
+    record: at issue #6's volumes the backlog's list of 2,000 contracts cost 70 ms of its 110 ms, and the
+    actuals page listed every invoice there ever was."""
+
+    @classmethod
+    def filter_for_field(cls, field, field_name, lookup_expr="exact"):
+        if field.many_to_one and _numbered(field):
+            return CharFilter(field_name=f"{field_name}__number", lookup_expr="iexact",
+                              label=capfirst(field.verbose_name))
+        return super().filter_for_field(field, field_name, lookup_expr)
 
 
 class TablePage(PermissionRequiredMixin, SingleTableMixin, FilterView):
@@ -29,6 +52,10 @@ class TablePage(PermissionRequiredMixin, SingleTableMixin, FilterView):
     @property
     def model(self):  # django-filter builds the filter form from the queryset's model
         return self.queryset.model
+
+    def get_filterset_class(self):
+        return self.filterset_class or filterset_factory(self.model, filterset=NumberFilterSet,
+                                                         fields=self.filterset_fields)
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)

@@ -9,6 +9,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from dataverse import selectors
 from dataverse.models import (
     Actual,
     ContractCustomer,
@@ -221,3 +222,16 @@ def test_it_creates_a_draft_contract_on_its_page(world, as_user):
     assert response.url == reverse("dataverse:contract_detail", args=[contract.pk])
     assert (contract.status, contract.currency) == ("draft", "USD")
     assert "Make it Active" in client.get(response.url).content.decode()
+
+
+def test_the_backlog_filters_by_a_contract_s_number_typed_not_picked_from_every_contract(world, as_user):
+    contract = selectors.backlog().exclude(contract=None).first().contract
+    client = as_user(world["pm"])
+    response = client.get(reverse("dataverse:backlog"), {"contract": contract.number.lower()})
+    rows = [row.record for row in response.context["table"].page.object_list]
+    assert rows and {actual.contract_id for actual in rows} == {contract.pk}
+    field = response.context["filter"].form["contract"]
+    assert field.label == "Contract" and 'type="text"' in str(field)  # no <select> of every contract
+
+    response = client.get(reverse("dataverse:backlog"), {"contract": "PC-NONE"})
+    assert list(response.context["table"].page.object_list) == []
